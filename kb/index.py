@@ -1,0 +1,229 @@
+"""The built index on disk: a build folder per build, swapped in atomically through the `current` link.
+
+index/
+  current -> builds/<build_id>        (a symlink, replaced with os.replace: readers see the old or the new build)
+  builds/<build_id>/manifest.json     schema version, embedder, counts, file hashes, checksums
+  builds/<build_id>/chunks.sqlite     chunks, vector rows, taxonomy examples, topics
+  builds/<build_id>/vectors.faiss     chunk vectors (passages and FAQ questions)
+  builds/<build_id>/examples.faiss    taxonomy example vectors
+No pickle: FAISS's own format, SQLite and JSON only.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import IndexCorrupt, IndexMismatch, IndexNotFound
+from .schema import SCHEMA_VERSION, Chunk
+from .store import FaissStore, fsync_dir
+
+CURRENT = "current"
+BUILDS = "builds"
+MANIFEST = "manifest.json"
+CHUNKS_DB = "chunks.sqlite"
+VECTORS = "vectors.faiss"
+EXAMPLES = "examples.faiss"
+KEEP_BUILDS = 2
+REBUILD_HINT = "python -m ingest"
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE chunks (seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, source TEXT NOT NULL, title_json TEXT NOT NULL,
+  text TEXT NOT NULL, span_start INTEGER, span_end INTEGER, section TEXT, question TEXT, grp TEXT, kind TEXT,
+  topic TEXT, topic_conf REAL, votes_json TEXT, tokens TEXT NOT NULL);
+CREATE TABLE rows (row INTEGER PRIMARY KEY, chunk_seq INTEGER NOT NULL, kind TEXT NOT NULL);
+CREATE TABLE examples (row INTEGER PRIMARY KEY, topic TEXT NOT NULL, text TEXT NOT NULL);
+CREATE TABLE topics (seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, name TEXT NOT NULL, description TEXT);
+CREATE TABLE files (source TEXT PRIMARY KEY, sha256 TEXT NOT NULL, encoding TEXT, chunks INTEGER);
+"""
+
+
+@dataclass
+class IndexData:
+    """Everything one build holds, loaded together from one build folder."""
+
+    path: Path
+    manifest: dict
+    chunks: list[Chunk]
+    tokens: list[list[str]]
+    row_chunk: np.ndarray  # vector row -> chunk position
+    row_kind: list[str]  # "passage" or "question"
+    vectors: FaissStore
+    example_vectors: np.ndarray
+    example_topics: list[str]
+    example_texts: list[str]
+    topics: list[tuple[str, str]]  # (id, name) in taxonomy order
+    files: dict[str, dict] = field(default_factory=dict)
+
+    def topic_name(self, topic_id: str) -> str:
+        return next((name for tid, name in self.topics if tid == topic_id), topic_id)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def current_build(index_dir: Path) -> Path:
+    """The folder of the build currently served, or IndexNotFound with what to run."""
+    link = Path(index_dir) / CURRENT
+    if not link.exists():
+        raise IndexNotFound(f"no index in {index_dir}; build it with: {REBUILD_HINT} --index {index_dir}")
+    return link.resolve()
+
+
+def read_manifest(build: Path) -> dict:
+    try:
+        manifest = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexCorrupt(f"index at {build} has no {MANIFEST}; rebuild it with: {REBUILD_HINT}") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise IndexCorrupt(f"{MANIFEST} in {build} is not valid JSON; rebuild it with: {REBUILD_HINT}") from exc
+    if not isinstance(manifest, dict) or manifest.get("schema_version") != SCHEMA_VERSION:
+        raise IndexMismatch(f"index at {build} has schema {manifest.get('schema_version') if isinstance(manifest, dict) else '?'}, "
+                            f"this version reads {SCHEMA_VERSION}; rebuild it with: {REBUILD_HINT}")
+    return manifest
+
+
+def _verify_checksums(build: Path, manifest: dict) -> None:
+    for name, expected in manifest.get("checksums", {}).items():
+        path = build / name
+        if not path.exists():
+            raise IndexCorrupt(f"index file {name} is missing; rebuild it with: {REBUILD_HINT}")
+        if sha256_file(path) != expected:
+            raise IndexCorrupt(f"index file {name} does not match its manifest (corrupt or from another build); "
+                               f"rebuild it with: {REBUILD_HINT}")
+
+
+def load_index(index_dir: Path, embedder_name: str | None = None) -> IndexData:
+    """Load the current build, checking schema, embedder, checksums and that all files come from one build."""
+    build = current_build(index_dir)
+    manifest = read_manifest(build)
+    built_with = manifest.get("embedder", {}).get("name")
+    if embedder_name and built_with != embedder_name:
+        raise IndexMismatch(f"index was built with embedder {built_with!r}, not {embedder_name!r}; "
+                            f"use --embedder {built_with} or rebuild: {REBUILD_HINT} --embedder {embedder_name}")
+    _verify_checksums(build, manifest)
+    try:
+        data = _read_build(build, manifest)
+    except sqlite3.DatabaseError as exc:
+        raise IndexCorrupt(f"{CHUNKS_DB} is unreadable ({exc}); rebuild it with: {REBUILD_HINT}") from exc
+    if len(data.vectors) != len(data.row_chunk) or len(data.chunks) != manifest["counts"]["chunks"]:
+        raise IndexCorrupt(f"index files disagree on their size; rebuild it with: {REBUILD_HINT}")
+    return data
+
+
+def _read_build(build: Path, manifest: dict) -> IndexData:
+    dim = int(manifest["embedder"]["dim"])
+    db = sqlite3.connect(f"file:{build / CHUNKS_DB}?mode=ro", uri=True)
+    try:
+        meta = dict(db.execute("SELECT key, value FROM meta"))
+        if meta.get("build_id") != manifest.get("build_id"):
+            raise IndexCorrupt(f"{CHUNKS_DB} belongs to another build; rebuild it with: {REBUILD_HINT}")
+        chunks, tokens = [], []
+        for row in db.execute("SELECT id, source, title_json, text, span_start, span_end, section, question, grp, kind, "
+                              "topic, topic_conf, votes_json, tokens FROM chunks ORDER BY seq"):
+            chunks.append(Chunk(id=row[0], source=row[1], title_path=tuple(json.loads(row[2])), text=row[3],
+                                span=(row[4], row[5]), section=row[6], question=row[7], group=row[8], kind=row[9],
+                                topic=row[10], topic_confidence=row[11], meta={"votes": json.loads(row[12] or "{}")}))
+            tokens.append(row[13].split(" ") if row[13] else [])
+        rows = db.execute("SELECT chunk_seq, kind FROM rows ORDER BY row").fetchall()
+        examples = db.execute("SELECT topic, text FROM examples ORDER BY row").fetchall()
+        topics = db.execute("SELECT id, name FROM topics ORDER BY seq").fetchall()
+        files = {r[0]: {"sha256": r[1], "encoding": r[2], "chunks": r[3]}
+                 for r in db.execute("SELECT source, sha256, encoding, chunks FROM files")}
+    finally:
+        db.close()
+    store = FaissStore.load(build / VECTORS, dim)
+    ex_store = FaissStore.load(build / EXAMPLES, dim)
+    ex_vectors = ex_store.vectors(range(len(ex_store)))
+    return IndexData(build, manifest, chunks, tokens, np.array([r[0] for r in rows], dtype=np.int64),
+                     [r[1] for r in rows], store, ex_vectors, [e[0] for e in examples], [e[1] for e in examples],
+                     [(t[0], t[1]) for t in topics], files)
+
+
+def write_build(index_dir: Path, manifest: dict, chunks: list[Chunk], tokens: list[list[str]],
+                rows: list[tuple[int, str]], vectors: FaissStore, examples: list[tuple[str, str]],
+                example_vectors: np.ndarray, topics: list[tuple[str, str, str]], files: list[tuple[str, str, str, int]]) -> Path:
+    """Write a complete build into a fresh folder, fsync it, then point `current` at it in one atomic step."""
+    index_dir = Path(index_dir)
+    builds = index_dir / BUILDS
+    builds.mkdir(parents=True, exist_ok=True)
+    build_id = manifest["build_id"]
+    tmp = builds / f".tmp-{build_id}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    _write_db(tmp / CHUNKS_DB, build_id, chunks, tokens, rows, examples, topics, files)
+    vectors.save(tmp / VECTORS)
+    ex_store = FaissStore(vectors.dim)
+    ex_store.add(example_vectors)
+    ex_store.save(tmp / EXAMPLES)
+    manifest = dict(manifest, checksums={name: sha256_file(tmp / name) for name in (CHUNKS_DB, VECTORS, EXAMPLES)})
+    _write_json(tmp / MANIFEST, manifest)
+    for name in (CHUNKS_DB, VECTORS, EXAMPLES):
+        _fsync_file(tmp / name)
+    fsync_dir(tmp)
+    final = builds / build_id
+    os.replace(tmp, final)
+    _point_current(index_dir, final)
+    _prune_builds(builds, keep=final)
+    return final
+
+
+def _write_db(path: Path, build_id: str, chunks: list[Chunk], tokens: list[list[str]], rows: list[tuple[int, str]],
+              examples: list[tuple[str, str]], topics: list[tuple[str, str, str]], files: list[tuple[str, str, str, int]]) -> None:
+    db = sqlite3.connect(path)
+    try:
+        db.executescript(_SCHEMA)
+        db.execute("INSERT INTO meta VALUES ('build_id', ?)", (build_id,))
+        db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
+            (i, c.id, c.source, json.dumps(list(c.title_path), ensure_ascii=False), c.text, c.span[0], c.span[1],
+             c.section, c.question, c.group, c.kind, c.topic, c.topic_confidence,
+             json.dumps(c.meta.get("votes", {})), " ".join(tokens[i])) for i, c in enumerate(chunks)])
+        db.executemany("INSERT INTO rows VALUES (?,?,?)", [(i, seq, kind) for i, (seq, kind) in enumerate(rows)])
+        db.executemany("INSERT INTO examples VALUES (?,?,?)", [(i, t, x) for i, (t, x) in enumerate(examples)])
+        db.executemany("INSERT INTO topics VALUES (?,?,?,?)", [(i, *t) for i, t in enumerate(topics)])
+        db.executemany("INSERT INTO files VALUES (?,?,?,?)", files)
+        db.commit()
+    finally:
+        db.close()
+
+
+def _write_json(path: Path, obj: dict) -> None:
+    path.write_text(json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8")
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def _point_current(index_dir: Path, build: Path) -> None:
+    link = index_dir / CURRENT
+    tmp_link = index_dir / f".{CURRENT}.{os.getpid()}.{time.time_ns()}"
+    os.symlink(os.path.relpath(build, index_dir), tmp_link)
+    os.replace(tmp_link, link)
+    fsync_dir(index_dir)
+
+
+def _prune_builds(builds: Path, keep: Path) -> None:
+    """Remove old builds beyond KEEP_BUILDS (a reader that already loaded one keeps its data in memory)."""
+    done = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+    for old in done[:-KEEP_BUILDS]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+    for stale in builds.glob(".tmp-*"):
+        if stale.stat().st_mtime < time.time() - 3600:
+            shutil.rmtree(stale, ignore_errors=True)

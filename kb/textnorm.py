@@ -1,0 +1,84 @@
+"""Text normalisation shared by ingest and query: control characters, script folding, tokens."""
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from functools import lru_cache
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_WS = re.compile(r"[ \t\u3000\xa0]+")
+_ANCHOR_DROP = re.compile(r"[\s*#`>]+")
+
+# Words that carry no topic: questions words, particles, punctuation. Applied to the lexical side only.
+STOPWORDS = frozenset(
+    """的 了 是 在 和 与 及 或 等 吗 呢 吧 啊 么 什么 怎么 怎样 如何 为什么 为何 哪些 哪个 哪 有 有没有 没有 会 能 能否 可以 可能
+    一个 一些 这个 那个 这些 那些 我 你 他 她 它 我们 你们 他们 对 把 被 让 给 从 向 用 于 以 就 都 也 还 又 很 更 最 要 需要
+    吗 嘛 呀 哦 请问 一下 一般 如果 那么 这样 之 其 而 并 但 但是 所以 因为 然后 时候 是否 是不是 多少 几 个 中 上 下 里
+    the a an of to in on for and or is are was be can how what why which who does do did with about it its this that
+    """.split()
+)
+
+_opencc = None
+
+
+def strip_controls(text: str) -> str:
+    """Remove control and invisible formatting characters and lone surrogates; keep newlines and tabs."""
+    return _SURROGATE.sub("", _CONTROL.sub("", text))
+
+
+def normalize_space(text: str) -> str:
+    """Collapse runs of spaces, trim line ends, keep at most one blank line."""
+    lines = [_WS.sub(" ", line).strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    out = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", out).strip()
+
+
+def to_simplified(text: str) -> str:
+    """Fold Traditional characters to Simplified (OpenCC t2s) for matching; never for display."""
+    global _opencc
+    if _opencc is None:
+        import opencc
+
+        _opencc = opencc.OpenCC("t2s")
+    return _opencc.convert(text)
+
+
+def fold(text: str) -> str:
+    """Matching form: NFKC (full-width to half-width), lower case, Simplified script."""
+    return to_simplified(unicodedata.normalize("NFKC", text).lower())
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def tokenize(text: str) -> list[str]:
+    """Lexical tokens: jieba search-mode words of the folded text, minus stop words and punctuation."""
+    jb = _jieba()
+    tokens = []
+    for tok in jb.lcut_for_search(fold(text)):
+        tok = tok.strip()
+        if not tok or tok in STOPWORDS or not any(ch.isalnum() for ch in tok):
+            continue
+        tokens.append(tok)
+    return tokens
+
+
+def anchor_form(text: str) -> str:
+    """The comparison form used by the eval set: whitespace and markdown marks * # ` > removed."""
+    return _ANCHOR_DROP.sub("", text)
+
+
+def looks_like_question(text: str) -> bool:
+    """True for a heading phrased as a question (an FAQ entry)."""
+    t = fold(text).strip().rstrip(":：")
+    if "?" in t or "？" in t:
+        return True
+    return bool(re.search(r"(什么|如何|怎么|怎样|为什么|为何|哪些|是否|吗$|多少|^how |^what |^why |^when |^which )", t))
