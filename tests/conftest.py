@@ -1,0 +1,44 @@
+"""Shared fixtures: the real seed corpus, the real bundled models, real FAISS and SQLite; built once per session."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kb.config import ROOT, load_settings
+
+SEED = ROOT / "data" / "seed"
+DATA = Path(__file__).parent / "data"
+REPO_INDEX_CACHE = ROOT / "index" / "cache"
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A seed-corpus index built by the real pipeline into a temporary folder (reusing the repo's embedding cache)."""
+    from ingest.build import build_index
+
+    index_dir = tmp_path_factory.mktemp("index")
+    if (REPO_INDEX_CACHE / "embeddings.sqlite").exists():
+        shutil.copytree(REPO_INDEX_CACHE, index_dir / "cache")
+    build_index(settings(index_dir))
+    return index_dir
+
+
+def settings(index_dir: Path, corpus: Path = SEED, **changes):
+    return load_settings({}).replace(index_dir=index_dir, corpus_dir=corpus, **changes)
+
+
+@pytest.fixture(scope="session")
+def kb(seed_index: Path):
+    """The knowledge base loaded once over the seed index."""
+    from kb.kb import KnowledgeBase
+
+    return KnowledgeBase.load(settings(seed_index))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _offline() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
