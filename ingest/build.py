@@ -27,10 +27,11 @@ from .chunk import chunk_document
 from .clean import strip_site_noise
 from .load import Document, Skipped, load_corpus
 from .taxonomy import Taxonomy, is_taxonomy, load_taxonomy, parse_taxonomy
+from kb.scope import OFF_DOMAIN_LABEL, OFF_DOMAIN_PROBES
 
 log = logging.getLogger(__name__)
 
-CHUNKER_VERSION = 4
+CHUNKER_VERSION = 7  # bump when chunking or lexical tokenization changes
 DEFAULT_TAXONOMY = ROOT / "data" / "seed" / "000_95118d8ff96ae265.txt"
 NEAR_DUPLICATE = 0.97  # cosine above which two chunks from different sections are reported as near-duplicates
 
@@ -115,11 +116,11 @@ def chunk_corpus(docs: list[Document], settings: Settings) -> tuple[list[Chunk],
 
 def faq_entries(chunks: list[Chunk]) -> list[tuple[str, int]]:
     """(question, first chunk position) for every FAQ entry: each question is also indexed on its own."""
-    entries: dict[tuple[str, str], int] = {}
+    entries: dict[str, tuple[str, int]] = {}
     for i, c in enumerate(chunks):
-        if c.question:
-            entries.setdefault((c.source, c.question), i)
-    return [(q, i) for (_, q), i in entries.items()]
+        if c.entry:
+            entries.setdefault(c.entry, (c.question, i))
+    return list(entries.values())
 
 
 def find_near_duplicates(chunks: list[Chunk], vectors: np.ndarray) -> list[tuple[str, str, float]]:
@@ -166,7 +167,8 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     passages = [c.embedding_text() for c in chunks]
     questions = [q for q, _ in entries]
     examples = [e.text for e in taxonomy.examples]
-    total = len(passages) + len(questions) + len(examples)
+    probes = list(OFF_DOMAIN_PROBES)
+    total = len(passages) + len(questions) + len(examples) + len(probes)
     done = [0]
 
     def tick(n: int) -> None:
@@ -178,6 +180,7 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
         p_vecs, n1 = cache.get_or_embed("passage", passages, embedder.embed_passages, tick)
         q_vecs, n2 = cache.get_or_embed("query", questions, embedder.embed_queries, tick)
         e_vecs, n3 = cache.get_or_embed("passage", examples, embedder.embed_passages, tick)
+        o_vecs, n4 = cache.get_or_embed("query", probes, embedder.embed_queries, tick)
     finally:
         cache.close()
     topic_ids = [c.id for c in taxonomy.categories]
@@ -191,7 +194,7 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     near = find_near_duplicates(chunks, p_vecs)
     counts = Counter(c.topic for c in chunks)
     report = BuildReport(files=len(docs), skipped=skipped, chunks=len(chunks), duplicates_dropped=dropped,
-                         near_duplicates=near, embedded=n1 + n2 + n3, reused=total - (n1 + n2 + n3),
+                         near_duplicates=near, embedded=n1 + n2 + n3 + n4, reused=total - (n1 + n2 + n3 + n4),
                          topics={t: counts.get(t, 0) for t in topic_ids})
     build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 1_000_000:06d}"
     report.seconds = time.perf_counter() - t0
@@ -208,7 +211,7 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     }
     report.build = str(write_build(
         Path(settings.index_dir), manifest, chunks, [tokenize(p) for p in passages], rows, store,
-        [(e.topic, e.text) for e in taxonomy.examples], e_vecs,
+        [(e.topic, e.text) for e in taxonomy.examples] + [(OFF_DOMAIN_LABEL, p) for p in probes], np.vstack([e_vecs, o_vecs]),
         [(c.id, c.name, c.description) for c in taxonomy.categories],
         [(d.source, d.sha256, d.encoding, sum(1 for c in chunks if c.source == d.source)) for d in docs]))
     report.seconds = time.perf_counter() - t0

@@ -236,7 +236,7 @@ class Section:
     start_line: int
     end_line: int  # exclusive
     question: str = ""
-    children_start: int = field(default=0)
+    entry: str = ""
 
 
 def sections(lines: list[str], headings: list[Heading], doc_title: str) -> list[Section]:
@@ -251,8 +251,9 @@ def sections(lines: list[str], headings: list[Heading], doc_title: str) -> list[
             stack.pop()
         stack.append(h)
         end = starts[n + 1] if n + 1 < len(headings) else len(lines)
-        question = next((x.title for x in reversed(stack) if x.question), "")
-        out.append(Section(h, tuple(x.title for x in stack), h.line, end, question))
+        asker = next((x for x in reversed(stack) if x.question), None)
+        out.append(Section(h, tuple(x.title for x in stack), h.line, end, asker.title if asker else "",
+                           str(asker.line) if asker else ""))
     return out
 
 
@@ -288,6 +289,7 @@ def chunk_document(text: str, source: str, max_chars: int = 420, overlap_chars: 
                 id=content_id(chunk_text), text=chunk_text, title_path=path, source=source,
                 span=(group[0].start, group[-1].end), section=section_key, question=sec.question,
                 group=question_key(sec.question) if sec.question else "",
+                entry=f"{source}#{sec.entry}" if sec.entry else "",
                 kind="code" if is_code else ("faq" if sec.question else "section"),
             ))
     return chunks

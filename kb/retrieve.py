@@ -37,16 +37,28 @@ def rrf_fuse(rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int
     return fused
 
 
+def convex_fuse(dense: np.ndarray, lexical: np.ndarray, dense_rank: list[int], lex_rank: list[int],
+                alpha: float) -> dict[int, float]:
+    """alpha * dense + (1 - alpha) * lexical, each min-max scaled over the union of both candidate lists."""
+    cand = list(dict.fromkeys(dense_rank + lex_rank))
+    if not cand:
+        return {}
+    d, l = dense[cand], lexical[cand]
+    d = (d - d.min()) / max(float(d.max() - d.min()), 1e-9)
+    l = l / max(float(l.max()), 1e-9)
+    return {p: float(alpha * d[i] + (1 - alpha) * l[i]) for i, p in enumerate(cand)}
+
+
 def collapse_twins(order: list[int], chunks: Sequence[Chunk]) -> list[int]:
-    """Keep ranking order, but let only the best chunk of each question group stand before the rest."""
-    seen: set[str] = set()
+    """Keep ranking order, but once a question's entry is ranked, its twins (the same question answered
+    in another entry) wait until after the rest, so they don't crowd the top sources."""
+    entry_of_group: dict[str, str] = {}
     first, later = [], []
     for pos in order:
-        group = chunks[pos].group
-        if group and group in seen:
+        c = chunks[pos]
+        if c.group and entry_of_group.setdefault(c.group, c.entry) != c.entry:
             later.append(pos)
         else:
-            seen.add(group) if group else None
             first.append(pos)
     return first + later
 
@@ -55,18 +67,22 @@ class Retriever:
     """Dense + lexical retrieval over one loaded build."""
 
     def __init__(self, data: IndexData, lexical: LexicalIndex, rrf_k: int = 60,
-                 dense_weight: float = 1.0, lexical_weight: float = 1.0, depth: int = 100) -> None:
+                 dense_weight: float = 1.0, lexical_weight: float = 1.0, depth: int = 100,
+                 fusion: str = "rrf", alpha: float = 0.5) -> None:
         self.data = data
         self.lexical = lexical
         self.rrf_k = rrf_k
         self.weights = (dense_weight, lexical_weight)
         self.depth = depth
+        self.fusion = fusion
+        self.alpha = alpha
         self._topic_of = np.array([c.topic for c in data.chunks])
 
     def chunk_mask(self, topic: str | None) -> np.ndarray | None:
         return None if topic is None else (self._topic_of == topic)
 
-    def dense_scores(self, qvec: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def dense_scores(self, qvec: np.ndarray, mask: np.ndarray | None,
+                     topic: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per chunk: best cosine over its vectors, and the cosine with its FAQ-question vector."""
         n = len(self.data.chunks)
         best = np.full(n, -1.0, dtype=np.float32)
@@ -75,7 +91,7 @@ class Retriever:
         if rows is not None and len(rows) == 0:
             return best, question
         k = min(len(self.data.vectors), max(self.depth * 2, 10))
-        scores, ids = self.data.vectors.search(qvec, k, rows)
+        scores, ids = self.data.vectors.search(qvec, k, rows, topic=topic)
         for s, r in zip(scores[0], ids[0]):
             if r < 0:
                 continue
@@ -89,7 +105,7 @@ class Retriever:
                  mode: str = "hybrid") -> Retrieval:
         """The top-k chunks for the question; mode is 'hybrid', 'dense' or 'lexical' (for measurement)."""
         mask = self.chunk_mask(topic)
-        dense, qscore = self.dense_scores(qvec, mask)
+        dense, qscore = self.dense_scores(qvec, mask, topic)
         lex = self.lexical.scores(question, None if mask is None else mask.astype(np.float32))
         eligible = np.ones(len(dense), bool) if mask is None else mask
         dense_rank = [int(i) for i in np.argsort(-dense) if dense[i] > -1 and eligible[i]][: self.depth]
@@ -98,6 +114,8 @@ class Retriever:
             fused = {p: 1.0 / (self.rrf_k + r + 1) for r, p in enumerate(dense_rank)}
         elif mode == "lexical":
             fused = {p: 1.0 / (self.rrf_k + r + 1) for r, p in enumerate(lex_rank)}
+        elif self.fusion == "convex":
+            fused = convex_fuse(dense, lex, dense_rank, lex_rank, self.alpha)
         else:
             fused = rrf_fuse([dense_rank, lex_rank], self.weights, self.rrf_k)
         order = sorted(fused, key=lambda p: (-fused[p], -dense[p]))

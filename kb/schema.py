@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TITLE_SEP = " › "
 
 
@@ -23,6 +23,7 @@ class Chunk:
     section: str = ""  # key shared by all chunks of one section (an FAQ entry's chunks share it)
     question: str = ""  # the FAQ question this chunk answers, if any
     group: str = ""  # key shared by chunks answering the same question (twins across the corpus)
+    entry: str = ""  # key of the FAQ entry (question heading) the chunk belongs to
     kind: str = "section"  # "section", "faq" or "code"
     topic: str = ""
     topic_confidence: float = 0.0

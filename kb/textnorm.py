@@ -59,15 +59,19 @@ def _jieba():
     return jieba
 
 
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+
+
 def tokenize(text: str) -> list[str]:
-    """Lexical tokens: jieba search-mode words of the folded text, minus stop words and punctuation."""
-    jb = _jieba()
+    """Lexical tokens of the folded text: jieba search-mode words (minus stop words and punctuation) plus
+    CJK character bigrams, which recover matches that segmentation splits differently (预训练 / 预 训练)."""
+    folded = fold(text)
     tokens = []
-    for tok in jb.lcut_for_search(fold(text)):
+    for tok in _jieba().lcut_for_search(folded):
         tok = tok.strip()
-        if not tok or tok in STOPWORDS or not any(ch.isalnum() for ch in tok):
-            continue
-        tokens.append(tok)
+        if tok and tok not in STOPWORDS and any(ch.isalnum() for ch in tok):
+            tokens.append(tok)
+    tokens += ["#" + run[i:i + 2] for run in _CJK_RUN.findall(folded) for i in range(len(run) - 1)]
     return tokens
 
 
