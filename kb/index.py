@@ -4,7 +4,9 @@ index/
   current -> builds/<build_id>        (a symlink, replaced with os.replace: readers see the old or the new build)
   builds/<build_id>/manifest.json     schema version, embedder, counts, file hashes, checksums
   builds/<build_id>/chunks.sqlite     chunks, vector rows, taxonomy examples, topics
-  builds/<build_id>/vectors.faiss     chunk vectors (passages and FAQ questions)
+  builds/<build_id>/vectors.faiss     chunk vectors (passages and FAQ questions), when the store is FAISS
+  chroma/<build_id>/                  the same vectors in embedded Chroma, when the store is Chroma
+                                      (a Chroma server keeps them in a collection named per build instead)
   builds/<build_id>/examples.faiss    taxonomy example vectors
 No pickle: FAISS's own format, SQLite and JSON only.
 """
@@ -14,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -23,13 +26,13 @@ import numpy as np
 
 from .errors import IndexCorrupt, IndexMismatch, IndexNotFound
 from .schema import SCHEMA_VERSION, Chunk
-from .store import FaissStore, fsync_dir
+from .store import VECTORS_FILE, FaissStore, VectorStore, fsync_dir, store_class
 
 CURRENT = "current"
 BUILDS = "builds"
 MANIFEST = "manifest.json"
 CHUNKS_DB = "chunks.sqlite"
-VECTORS = "vectors.faiss"
+VECTORS = VECTORS_FILE
 EXAMPLES = "examples.faiss"
 KEEP_BUILDS = 2
 REBUILD_HINT = "python -m ingest"
@@ -56,7 +59,7 @@ class IndexData:
     tokens: list[list[str]]
     row_chunk: np.ndarray  # vector row -> chunk position
     row_kind: list[str]  # "passage" or "question"
-    vectors: FaissStore
+    vectors: VectorStore  # whichever store the manifest names
     example_vectors: np.ndarray
     example_topics: list[str]
     example_texts: list[str]
@@ -65,6 +68,12 @@ class IndexData:
 
     def topic_name(self, topic_id: str) -> str:
         return next((name for tid, name in self.topics if tid == topic_id), topic_id)
+
+
+def crash_point_for_tests(stage: str) -> None:
+    """Test-only fault injection: KB_TEST_CRASH_AT=<stage> SIGKILLs the build there (tests/reliability)."""
+    if os.environ.get("KB_TEST_CRASH_AT") == stage:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def sha256_file(path: Path) -> str:
@@ -96,13 +105,13 @@ def read_manifest(build: Path) -> dict:
     return manifest
 
 
-def _verify_checksums(build: Path, manifest: dict) -> None:
-    for name, expected in manifest.get("checksums", {}).items():
+def _verify_checksums(build: Path, expected: dict[str, str], record: str = MANIFEST) -> None:
+    for name, checksum in expected.items():
         path = build / name
         if not path.exists():
             raise IndexCorrupt(f"index file {name} is missing; rebuild it with: {REBUILD_HINT}")
-        if sha256_file(path) != expected:
-            raise IndexCorrupt(f"index file {name} does not match its manifest (corrupt or from another build); "
+        if sha256_file(path) != checksum:
+            raise IndexCorrupt(f"index file {name} does not match its {record} (corrupt or from another build); "
                                f"rebuild it with: {REBUILD_HINT}")
 
 
@@ -114,12 +123,20 @@ def load_index(index_dir: Path, embedder_name: str | None = None) -> IndexData:
     if embedder_name and built_with != embedder_name:
         raise IndexMismatch(f"index was built with embedder {built_with!r}, not {embedder_name!r}; "
                             f"use --embedder {built_with} or rebuild: {REBUILD_HINT} --embedder {embedder_name}")
-    _verify_checksums(build, manifest)
     try:
+        _verify_checksums(build, manifest.get("checksums", {}))
         data = _read_build(build, manifest)
+        sizes_agree = len(data.vectors) == len(data.row_chunk) and len(data.chunks) == manifest["counts"]["chunks"]
     except sqlite3.DatabaseError as exc:
         raise IndexCorrupt(f"{CHUNKS_DB} is unreadable ({exc}); rebuild it with: {REBUILD_HINT}") from exc
-    if len(data.vectors) != len(data.row_chunk) or len(data.chunks) != manifest["counts"]["chunks"]:
+    except IndexCorrupt as exc:
+        if "rebuild" in str(exc):
+            raise
+        raise IndexCorrupt(f"{exc}; rebuild it with: {REBUILD_HINT}") from exc
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a manifest or row missing what every build writes
+        raise IndexCorrupt(f"index at {build} is incomplete ({type(exc).__name__}: {str(exc)[:80]}); "
+                           f"rebuild it with: {REBUILD_HINT}") from exc
+    if not sizes_agree:
         raise IndexCorrupt(f"index files disagree on their size; rebuild it with: {REBUILD_HINT}")
     return data
 
@@ -131,6 +148,8 @@ def _read_build(build: Path, manifest: dict) -> IndexData:
         meta = dict(db.execute("SELECT key, value FROM meta"))
         if meta.get("build_id") != manifest.get("build_id"):
             raise IndexCorrupt(f"{CHUNKS_DB} belongs to another build; rebuild it with: {REBUILD_HINT}")
+        # Checked here as well as in the manifest, so that a rewritten manifest cannot pair files of two builds.
+        _verify_checksums(build, {k.split(":", 1)[1]: v for k, v in meta.items() if k.startswith("sha256:")}, CHUNKS_DB)
         chunks, tokens = [], []
         for row in db.execute("SELECT id, source, title_json, text, span_start, span_end, section, question, grp, kind, "
                               "topic, topic_conf, votes_json, tokens, entry FROM chunks ORDER BY seq"):
@@ -146,7 +165,7 @@ def _read_build(build: Path, manifest: dict) -> IndexData:
                  for r in db.execute("SELECT source, sha256, encoding, chunks FROM files")}
     finally:
         db.close()
-    store = FaissStore.load(build / VECTORS, dim)
+    store = store_class(manifest.get("store", {}).get("name", "faiss")).from_manifest(manifest.get("store", {}), build, dim)
     ex_store = FaissStore.load(build / EXAMPLES, dim)
     ex_vectors = ex_store.vectors(range(len(ex_store)))
     return IndexData(build, manifest, chunks, tokens, np.array([r[0] for r in rows], dtype=np.int64),
@@ -155,7 +174,7 @@ def _read_build(build: Path, manifest: dict) -> IndexData:
 
 
 def write_build(index_dir: Path, manifest: dict, chunks: list[Chunk], tokens: list[list[str]],
-                rows: list[tuple[int, str]], vectors: FaissStore, examples: list[tuple[str, str]],
+                rows: list[tuple[int, str]], vectors: VectorStore, examples: list[tuple[str, str]],
                 example_vectors: np.ndarray, topics: list[tuple[str, str, str]], files: list[tuple[str, str, str, int]]) -> Path:
     """Write a complete build into a fresh folder, fsync it, then point `current` at it in one atomic step."""
     index_dir = Path(index_dir)
@@ -166,29 +185,41 @@ def write_build(index_dir: Path, manifest: dict, chunks: list[Chunk], tokens: li
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
-    _write_db(tmp / CHUNKS_DB, build_id, chunks, tokens, rows, examples, topics, files)
-    vectors.save(tmp / VECTORS)
-    ex_store = FaissStore(vectors.dim)
-    ex_store.add(example_vectors)
-    ex_store.save(tmp / EXAMPLES)
-    manifest = dict(manifest, checksums={name: sha256_file(tmp / name) for name in (CHUNKS_DB, VECTORS, EXAMPLES)})
-    _write_json(tmp / MANIFEST, manifest)
-    for name in (CHUNKS_DB, VECTORS, EXAMPLES):
-        _fsync_file(tmp / name)
-    fsync_dir(tmp)
+    try:
+        vectors.save(tmp / VECTORS)
+        crash_point_for_tests("write_faiss")
+        ex_store = FaissStore(vectors.dim)
+        ex_store.add(example_vectors)
+        ex_store.save(tmp / EXAMPLES)
+        # The database records the vector files' checksums too: a .faiss from another build never pairs with it.
+        vector_sums = {name: sha256_file(tmp / name) for name in (VECTORS, EXAMPLES) if (tmp / name).exists()}
+        _write_db(tmp / CHUNKS_DB, build_id, chunks, tokens, rows, examples, topics, files, vector_sums)
+        crash_point_for_tests("write_db")
+        written = [name for name in (CHUNKS_DB, VECTORS, EXAMPLES) if (tmp / name).exists()]  # no vectors.faiss for Chroma
+        manifest = dict(manifest, checksums={CHUNKS_DB: sha256_file(tmp / CHUNKS_DB), **vector_sums})
+        _write_json(tmp / MANIFEST, manifest)
+        for name in written:
+            _fsync_file(tmp / name)
+        fsync_dir(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # a failed write (disk full...) leaves no half build behind
+        raise
     final = builds / build_id
     os.replace(tmp, final)
+    crash_point_for_tests("swap")
     _point_current(index_dir, final)
     _prune_builds(builds, keep=final)
     return final
 
 
 def _write_db(path: Path, build_id: str, chunks: list[Chunk], tokens: list[list[str]], rows: list[tuple[int, str]],
-              examples: list[tuple[str, str]], topics: list[tuple[str, str, str]], files: list[tuple[str, str, str, int]]) -> None:
+              examples: list[tuple[str, str]], topics: list[tuple[str, str, str]], files: list[tuple[str, str, str, int]],
+              vector_sums: dict[str, str]) -> None:
     db = sqlite3.connect(path)
     try:
         db.executescript(_SCHEMA)
         db.execute("INSERT INTO meta VALUES ('build_id', ?)", (build_id,))
+        db.executemany("INSERT INTO meta VALUES (?, ?)", [(f"sha256:{name}", h) for name, h in vector_sums.items()])
         db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
             (i, c.id, c.source, json.dumps(list(c.title_path), ensure_ascii=False), c.text, c.span[0], c.span[1],
              c.section, c.question, c.group, c.entry, c.kind, c.topic, c.topic_confidence,

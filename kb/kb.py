@@ -14,6 +14,7 @@ from .answer import cut_at_sentence, merge_texts
 from .config import Settings, load_settings
 from .embed import Embedder, get_embedder
 from .errors import BadInput
+from .feedback import FeedbackStore
 from .index import IndexData, load_index
 from .lexical import LexicalIndex
 from .retrieve import Hit, Retriever
@@ -116,7 +117,9 @@ class KnowledgeBase:
         """Load the current build and its embedder; raises IndexNotFound/IndexMismatch/IndexCorrupt."""
         settings = (settings or load_settings()).replace(index_dir=index_dir)
         data = load_index(Path(settings.index_dir), settings.embedder)
-        return cls(data, get_embedder(settings.embedder), settings)
+        kb = cls(data, get_embedder(settings.embedder), settings)
+        FeedbackStore.for_index(settings.index_dir).apply(kb)  # user topic corrections, kept beside the builds
+        return kb
 
     # ---- labelled examples -------------------------------------------------
     def set_extra_examples(self, vectors: np.ndarray, topics: list[str]) -> None:

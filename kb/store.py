@@ -7,7 +7,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from .errors import IndexCorrupt, UnknownBackend
+from .errors import IndexCorrupt, IndexMismatch, UnknownBackend
 
 # Above this many vectors exact search gives way to HNSW (measured: docs/scale.md).
 HNSW_M = 32
@@ -18,13 +18,18 @@ HNSW_EF_SEARCH = 96
 class VectorStore(Protocol):
     dim: int
 
-    def add(self, vectors: np.ndarray) -> None: ...
+    def add(self, vectors: np.ndarray, metadatas: Sequence[dict] | None = None) -> None: ...
 
-    def search(self, queries: np.ndarray, k: int, rows: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]: ...
+    def search(self, queries: np.ndarray, k: int, rows: Sequence[int] | None = None,
+               topic: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) per query; rows (FAISS) or topic (stores with metadata filters) restrict the search."""
 
     def save(self, path: Path) -> None: ...
 
     def __len__(self) -> int: ...
+
+    def delete_source(self, source: str) -> int:
+        """Remove one document's rows; returns how many went."""
 
 
 class FaissStore:
@@ -44,12 +49,12 @@ class FaissStore:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
-    def add(self, vectors: np.ndarray) -> None:
+    def add(self, vectors: np.ndarray, metadatas: Sequence[dict] | None = None) -> None:
         import faiss
 
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[1] != self.dim:
-            raise ValueError(f"vectors must have shape (n, {self.dim}); got {vectors.shape}")
+            raise IndexMismatch(f"vectors must have dimension {self.dim} (this store's); got shape {vectors.shape}")
         if len(self) + len(vectors) > self.ann_threshold and isinstance(self._index, faiss.IndexFlat):
             existing = self._index.reconstruct_n(0, len(self)) if len(self) else np.zeros((0, self.dim), np.float32)
             hnsw = faiss.IndexHNSWFlat(self.dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
@@ -60,11 +65,15 @@ class FaissStore:
             self._index = hnsw
         self._index.add(vectors)
 
-    def search(self, queries: np.ndarray, k: int, rows: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, k: int, rows: Sequence[int] | None = None,
+               topic: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(scores, rows) of the k nearest vectors per query; rows restricts the search (a topic filter)."""
         import faiss
 
-        queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim)
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if queries.shape[-1] != self.dim or queries.ndim > 2:
+            raise IndexMismatch(f"queries must have dimension {self.dim} (this store's); got shape {queries.shape}")
+        queries = queries.reshape(-1, self.dim)
         k = max(1, min(k, len(self)))
         if len(self) == 0:
             return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
@@ -78,6 +87,11 @@ class FaissStore:
 
     def vectors(self, rows: Sequence[int]) -> np.ndarray:
         return np.vstack([self._index.reconstruct(int(r)) for r in rows]) if len(rows) else np.zeros((0, self.dim), np.float32)
+
+    def delete_source(self, source: str) -> int:
+        """Not supported: FAISS rows are positions that chunks.sqlite points at; re-run ingest instead."""
+        raise NotImplementedError("FaissStore keeps no per-row metadata; remove the file and re-run: python -m ingest "
+                                  "(unchanged chunks come from the embedding cache)")
 
     def save(self, path: Path) -> None:
         import faiss
@@ -97,10 +111,33 @@ class FaissStore:
         return cls(dim, index=index)
 
 
-STORES = {"faiss": FaissStore}
+    # ---- how a build creates, records and reopens its store (see STORES) ----
+    @classmethod
+    def for_build(cls, settings, build_id: str, dim: int) -> "FaissStore":
+        return cls(dim, settings.ann_threshold)
+
+    def describe(self) -> dict:
+        return {"name": "faiss", "index": self.kind}
+
+    @classmethod
+    def from_manifest(cls, info: dict, build: Path, dim: int) -> "FaissStore":
+        return cls.load(build / VECTORS_FILE, dim)
+
+    @classmethod
+    def prune(cls, settings, keep: set[str]) -> None:
+        """Nothing outside the build folders to remove."""
+
+
+VECTORS_FILE = "vectors.faiss"
+
+from .chroma_store import ChromaStore  # noqa: E402  (it needs nothing from here; imported for the registry)
+
+# name -> class with for_build(settings, build_id, dim), describe(), from_manifest(info, build, dim), prune(settings, keep)
+STORES = {"faiss": FaissStore, "chroma": ChromaStore}
 
 
 def store_class(name: str):
+    """The store registered under name; UnknownBackend lists the known ones."""
     if name not in STORES:
         raise UnknownBackend(f"unknown store {name!r}; known: {', '.join(sorted(STORES))}")
     return STORES[name]

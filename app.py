@@ -1,0 +1,328 @@
+"""大模型知识库 web page: widgets and layout only; everything shown comes from the kb package.
+
+Run: streamlit run app.py   (KB_INDEX_DIR / KB_CORPUS_DIR choose the index and corpus)
+"""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from ingest.build import build_index, ensure_index
+from kb.browse import group_sections, page_count, paginate
+from kb.config import Settings, load_settings
+from kb.errors import BadInput, IndexNotFound, KBError
+from kb.feedback import FeedbackStore
+from kb.kb import Answer, KnowledgeBase, Source
+from kb.markup import escape_markdown as esc
+from kb.markup import highlight, question_terms, sanitize_markdown
+from kb.projection import chunk_map
+from kb.uploads import MAX_UPLOAD_BYTES, save_upload
+
+PAGES = ("问答 (Ask)", "按主题浏览 (Browse)", "知识库 (Corpus)")
+EXAMPLES = ("为什么训练大模型需要大显存？", "RLHF 具体分几步走？奖励模型是干嘛的",
+            "How do you defend a GPT-based app against prompt injection?", "用 AI 筛简历，会不会对女性求职者不公平？")
+ALL = ""  # topic picker value meaning every topic
+SECTIONS_PER_PAGE = 8
+
+
+# ---- loading -------------------------------------------------------------------
+@st.cache_resource(show_spinner="正在加载知识库 (loading the knowledge base)…")
+def load_kb(index_dir: str, corpus_dir: str, embedder: str) -> KnowledgeBase:
+    """One loaded knowledge base per index, shared by every session until a rebuild clears it."""
+    return KnowledgeBase.load(load_settings().replace(index_dir=index_dir, corpus_dir=corpus_dir, embedder=embedder))
+
+
+def progress_callback(text: str):
+    bar = st.progress(0.0, text=text)
+    return bar, lambda done, total: bar.progress(min(1.0, done / total) if total else 0.0, text=f"{text} {done}/{total}")
+
+
+def get_kb(settings: Settings) -> KnowledgeBase:
+    """The shared knowledge base; builds the index on first start, stops the page with a message on failure."""
+    key = (str(settings.index_dir), str(settings.corpus_dir), settings.embedder)
+    try:
+        return load_kb(*key)
+    except IndexNotFound:
+        bar, progress = progress_callback("首次启动，正在建立索引 (first start: building the index)…")
+        try:
+            ensure_index(settings, progress)
+            bar.empty()
+            return load_kb(*key)
+        except KBError as exc:
+            st.error(f"无法建立索引 (could not build the index): {esc(str(exc))}")
+    except KBError as exc:
+        st.error(f"无法加载索引 (could not load the index): {esc(str(exc))}")
+        if st.button("重新建立索引 (rebuild the index)"):
+            rebuild(settings, force=True)
+    st.stop()
+
+
+def rebuild(settings: Settings, force: bool = False) -> None:
+    """Rebuild with a progress bar; serve the new index only once it is complete, keep the old one on failure."""
+    bar, progress = progress_callback("正在重建索引 (rebuilding the index)…")
+    try:
+        report = build_index(settings, progress, force=force)
+    except KBError as exc:
+        bar.empty()
+        st.error(f"重建失败，继续使用原索引 (build failed; the previous index keeps serving): {esc(str(exc))}")
+        return
+    load_kb.clear()
+    st.session_state.flash = f"索引已更新 (index updated): {report.files} 个文件, {report.chunks} 个片段, {report.seconds:.1f} s"
+    st.rerun()
+
+
+# ---- shared pieces ---------------------------------------------------------------
+def topic_picker(kb: KnowledgeBase, label: str, key: str) -> str:
+    names = {t["id"]: t["name"] for t in kb.topics()}
+    return st.selectbox(label, [ALL, *names], key=key, format_func=lambda t: names.get(t, "全部主题 (all topics)"))
+
+
+def bar_chart(rows: list[dict], x: str, y: str, x_title: str, y_title: str, fmt: str = "") -> None:
+    chart = alt.Chart(pd.DataFrame(rows)).mark_bar().encode(
+        x=alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(format=fmt) if fmt else alt.Axis()),
+        y=alt.Y(f"{y}:N", title=y_title, sort="-x"), tooltip=[y, alt.Tooltip(x, format=fmt or "d")])
+    st.altair_chart(chart.properties(height=36 * len(rows) + 30), width="stretch")
+
+
+def topic_counts_chart(kb: KnowledgeBase) -> None:
+    bar_chart([{"主题": t["name"], "片段数": t["chunks"]} for t in kb.topics()], "片段数", "主题", "片段数 (chunks)", "")
+
+
+def show_source(rank: int, src: Source, terms: list[str]) -> None:
+    st.markdown(f"**{rank}.** {esc(src.source)} › {esc(src.title or '—')}")
+    st.caption(f"相关度 (score) {src.score:.4f} · 主题 (topic) {esc(src.topic_name or src.topic)}")
+    with st.expander("全文 (full text)"):
+        st.markdown(highlight(src.text, terms))
+
+
+# ---- 问答 (Ask) -------------------------------------------------------------------
+def ask(kb: KnowledgeBase, question: str, topic: str) -> None:
+    answer = kb.ask(question, topic=topic or None)
+    st.session_state.history.append(answer)
+    st.session_state.current = len(st.session_state.history) - 1
+
+
+def use_example(question: str) -> None:
+    st.session_state.question = question
+    st.session_state.pending = question
+
+
+def go_browse(topic: str) -> None:
+    st.session_state.page = PAGES[1]
+    st.session_state.browse_topic = topic
+
+
+def page_ask(kb: KnowledgeBase) -> None:
+    st.header("问答 (Ask)")
+    cols = st.columns(len(EXAMPLES))
+    for i, (col, example) in enumerate(zip(cols, EXAMPLES)):
+        col.button(example, key=f"example_{i}", on_click=use_example, args=(example,), width="stretch")
+    with st.form("ask_form"):
+        question = st.text_area("问题 (question)", key="question", height=80,
+                                placeholder="例如：为什么训练大模型需要大显存？")
+        topic = topic_picker(kb, "只在此主题中查找 (restrict to a topic)", "ask_topic")
+        submitted = st.form_submit_button("提问 (Ask)", type="primary")
+    pending = st.session_state.pop("pending", None)
+    if submitted or pending:
+        with st.spinner("正在检索 (searching)…"):
+            ask(kb, pending or question, topic)
+    history: list[Answer] = st.session_state.history
+    if history:
+        show_answer(kb, history[st.session_state.current], st.session_state.current)
+        show_history(history)
+
+
+def show_answer(kb: KnowledgeBase, ans: Answer, number: int) -> None:
+    if ans.error:
+        st.error(f"无法回答 (cannot answer): {esc(ans.error)}")
+        return
+    for warning in ans.warnings:
+        st.warning(f"注意 (warning): {esc(warning)}")
+    with st.container(border=True):
+        show_topic_badge(ans.topic)
+        if ans.abstained:
+            show_abstention(kb, ans)
+        else:
+            if ans.title:
+                st.subheader(esc(ans.title.split(" › ")[-1]), anchor=False)
+                st.caption(esc(ans.title))
+            st.markdown(sanitize_markdown(ans.answer))
+        st.caption(f"用时 (time taken): {ans.timing_ms:.0f} ms")
+    show_votes(kb, ans.topic)
+    show_feedback(kb, ans, number)
+    if ans.sources and not ans.abstained:
+        st.subheader("来源 (sources)", anchor=False)
+        terms = question_terms(ans.question)
+        for rank, src in enumerate(ans.sources, 1):
+            show_source(rank, src, terms)
+
+
+def show_topic_badge(topic: dict) -> None:
+    if not topic.get("id"):
+        return
+    uncertain = " · 不确定 (uncertain)" if topic["uncertain"] else ""
+    st.badge(f"主题 (topic): {esc(topic['name'])} · {topic['confidence']:.0%}{uncertain}",
+             icon=":material/help:" if uncertain else ":material/sell:", color="orange" if uncertain else "blue")
+
+
+def show_votes(kb: KnowledgeBase, topic: dict) -> None:
+    votes = topic.get("votes") or {}
+    if votes:
+        with st.expander("主题投票 (topic vote)", expanded=False):
+            bar_chart([{"主题": kb.data.topic_name(t), "得票": v} for t, v in votes.items()],
+                      "得票", "主题", "得票比例 (share)", "", fmt="%")
+
+
+def show_abstention(kb: KnowledgeBase, ans: Answer) -> None:
+    st.info("知识库中没有与这个问题相关的内容。(The knowledge base has nothing relevant to this question.)")
+    nearest = sorted((ans.topic.get("votes") or {}).items(), key=lambda kv: -kv[1])[:3]
+    if nearest:
+        st.markdown("最接近的主题 (nearest topics) — 可以去「按主题浏览」看看 (browse them):")
+        cols = st.columns(len(nearest))
+        for col, (topic, share) in zip(cols, nearest):
+            col.button(f"{esc(kb.data.topic_name(topic))} ({share:.0%})", key=f"nearest_{topic}", on_click=go_browse, args=(topic,))
+
+
+def show_feedback(kb: KnowledgeBase, ans: Answer, number: int) -> None:
+    store = FeedbackStore.for_index(kb.settings.index_dir)
+    left, right, rest = st.columns([1, 1, 4])
+    if left.button("👍 有帮助 (helpful)", key=f"helpful_{number}"):
+        store.rate(ans.question, True, ans.topic.get("id", ""))
+        st.toast("谢谢反馈 (thanks)!")
+    if right.button("👎 没帮助 (not helpful)", key=f"unhelpful_{number}"):
+        store.rate(ans.question, False, ans.topic.get("id", ""))
+        st.toast("谢谢反馈 (thanks)!")
+    with rest.popover("主题不对？(wrong topic?)"):
+        names = {t["id"]: t["name"] for t in kb.topics()}
+        choice = st.selectbox("正确的主题 (the right topic)", list(names), format_func=names.get, key=f"fix_{number}")
+        if st.button("提交纠正 (submit correction)", key=f"fix_submit_{number}"):
+            store.add(ans.question, choice, kb.embed_query(ans.question)[0])
+            store.apply(kb)
+            st.success(f"已记录：此类问题归入「{esc(names[choice])}」(correction saved)")
+
+
+def show_history(history: list[Answer]) -> None:
+    with st.sidebar.expander(f"历史 (history) · {len(history)}", expanded=True):
+        for i in range(len(history) - 1, -1, -1):
+            if st.button(esc(history[i].question[:40]) or "(空)", key=f"history_{i}", width="stretch"):
+                st.session_state.current = i
+                st.rerun()
+
+
+# ---- 按主题浏览 (Browse) ---------------------------------------------------------
+def page_browse(kb: KnowledgeBase) -> None:
+    st.header("按主题浏览 (Browse by topic)")
+    topic = topic_picker(kb, "主题 (topic)", "browse_topic")
+    query = st.text_input("在主题内搜索 (search within the topic, optional)", key="browse_query")
+    with st.expander("各主题片段数 (chunks per topic)"):
+        topic_counts_chart(kb)
+    if query.strip():
+        try:
+            hits = kb.search(query, k=20, topic=topic or None)
+        except BadInput as exc:
+            st.error(esc(str(exc)))
+            return
+        st.caption(f"找到 {len(hits)} 个片段 (results)")
+        terms = question_terms(query)
+        for rank, src in enumerate(hits, 1):
+            show_source(rank, src, terms)
+        return
+    sections = group_sections(kb.chunks(topic or None))
+    pages = page_count(len(sections), SECTIONS_PER_PAGE)
+    page = st.number_input(f"页码 (page, 共 {pages} 页)", min_value=1, max_value=pages, step=1, key="browse_page")
+    st.caption(f"第 {page} / {pages} 页 · {len(sections)} 个小节 (sections)")
+    for section in paginate(sections, int(page), SECTIONS_PER_PAGE):
+        with st.container(border=True):
+            st.markdown(f"**{esc(section.source)}** › {esc(section.title or '—')}")
+            st.caption(f"主题 (topic): {esc(kb.data.topic_name(section.chunks[0].topic))}")
+            st.markdown(sanitize_markdown("\n\n".join(c.text for c in section.chunks)))
+
+
+# ---- 知识库 (Corpus) -------------------------------------------------------------
+def page_corpus(kb: KnowledgeBase, settings: Settings) -> None:
+    st.header("知识库 (Corpus)")
+    manifest = kb.data.manifest
+    a, b, c = st.columns(3)
+    a.metric("文档 (documents)", len(kb.data.files))
+    b.metric("片段 (chunks)", len(kb.data.chunks))
+    c.metric("主题 (topics)", len(kb.topics()))
+    emb = manifest.get("embedder", {})
+    st.caption(f"向量模型 (embedder): {emb.get('name')} · {emb.get('id')} · {emb.get('dim')} 维 (dim) · "
+               f"建立于 (built) {manifest.get('built_at')} · build {manifest.get('build_id')}")
+    st.subheader("文档 (documents)", anchor=False)
+    st.dataframe(pd.DataFrame([{"文档 (source)": s, "片段 (chunks)": f["chunks"], "编码 (encoding)": f["encoding"]}
+                               for s, f in kb.data.files.items()]), hide_index=True, width="stretch")
+    st.subheader("各主题片段数 (chunks per topic)", anchor=False)
+    topic_counts_chart(kb)
+    st.subheader("片段分布图 (chunk map, PCA)", anchor=False)
+    points = alt.Chart(pd.DataFrame(chunk_map(kb))).mark_circle(size=40, opacity=0.7).encode(
+        x=alt.X("x:Q", title="PC1"), y=alt.Y("y:Q", title="PC2"), color=alt.Color("topic:N", title="主题 (topic)"),
+        tooltip=[alt.Tooltip("title:N", title="标题"), alt.Tooltip("source:N", title="文档"), alt.Tooltip("topic:N", title="主题")])
+    st.altair_chart(points.properties(height=420).interactive(), width="stretch")
+    upload_section(settings)
+    corrections_section(kb)
+
+
+def upload_section(settings: Settings) -> None:
+    st.subheader("添加文档 (add documents)", anchor=False)
+    files = st.file_uploader(f"上传 .txt / .md 文件 (≤ {MAX_UPLOAD_BYTES // (1024 * 1024)} MB, UTF-8 / GB18030 / Big5)",
+                             type=["txt", "md"], accept_multiple_files=True, key="uploader")
+    left, right = st.columns(2)
+    if left.button("添加并重建索引 (add & rebuild)", type="primary", disabled=not files):
+        saved = 0
+        for f in files or []:
+            try:
+                result = save_upload(settings.corpus_dir, f.name, f.getvalue())
+                st.success(f"已保存 (saved) {esc(result.source)} · {result.encoding} · {result.chars} 字")
+                saved += 1
+            except BadInput as exc:
+                st.error(f"未添加 (rejected): {esc(str(exc))}")
+        if saved:
+            rebuild(settings)
+    if right.button("仅重建索引 (rebuild only)"):
+        rebuild(settings)
+
+
+def corrections_section(kb: KnowledgeBase) -> None:
+    store = FeedbackStore.for_index(kb.settings.index_dir)
+    ratings = store.ratings()
+    st.subheader("用户反馈 (feedback)", anchor=False)
+    st.caption(f"👍 {ratings['helpful']} · 👎 {ratings['not_helpful']}")
+    corrections = store.list()
+    if not corrections:
+        st.caption("暂无主题纠正 (no topic corrections yet)")
+    for c in corrections:
+        left, right = st.columns([5, 1])
+        left.markdown(f"{esc(c.question)} → **{esc(kb.data.topic_name(c.topic))}** · {c.created_at}")
+        if right.button("撤销 (undo)", key=f"undo_{c.id}"):
+            store.undo(c.id)
+            store.apply(kb)
+            st.rerun()
+
+
+# ---- layout ------------------------------------------------------------------------
+def main() -> None:
+    st.set_page_config(page_title="大模型知识库", layout="wide")
+    st.session_state.setdefault("history", [])
+    st.session_state.setdefault("current", 0)
+    try:
+        settings = load_settings()
+    except KBError as exc:
+        st.error(f"配置错误 (configuration error): {esc(str(exc))}")
+        st.stop()
+    kb = get_kb(settings)
+    st.sidebar.title("大模型知识库")
+    page = st.sidebar.radio("页面 (page)", PAGES, key="page")
+    st.sidebar.caption(f"{len(kb.data.files)} 个文档 · {len(kb.data.chunks)} 个片段 · {kb.data.manifest.get('build_id', '')}")
+    if "flash" in st.session_state:
+        st.success(st.session_state.pop("flash"))
+    if page == PAGES[0]:
+        page_ask(kb)
+    elif page == PAGES[1]:
+        page_browse(kb)
+    else:
+        page_corpus(kb, settings)
+
+
+main()

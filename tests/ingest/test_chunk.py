@@ -1,0 +1,65 @@
+from ingest.chunk import chunk_document, mark_code, question_key
+from ingest.clean import strip_site_noise
+from kb.config import ROOT
+
+SEED = ROOT / "data" / "seed"
+
+
+def _chunks(name: str):
+    path = next(SEED.glob(name))
+    return chunk_document(strip_site_noise(path.read_text(encoding="utf-8")), path.name)
+
+
+def test_faq_chunk_keeps_title_path_of_nested_heading():
+    chunks = _chunks("003_*.txt")
+    titles = {c.title for c in chunks}
+    assert "关于 AI 的小白 FAQ › 训练好的 LLM 中包含数据吗？ › 2. 隐私和数据泄露" in titles
+
+
+def test_numbered_sections_nest_and_never_mix():
+    chunks = _chunks("002_*.txt")
+    by_title = {c.title: c for c in chunks}
+    assert "22. 大语言模型的公平性与偏见 › 22.2 解决模型偏见的技术手段 › 22.2.1 数据平衡与增强" in by_title
+    # a chunk never spans two numbered sections
+    for c in chunks:
+        heads = [line for line in c.text.splitlines() if line[:3].rstrip(". ").replace(".", "").isdigit() and " " in line[:8]]
+        assert len(heads) <= 1, c.text[:200]
+
+
+def test_unfenced_code_comment_is_not_a_heading():
+    chunks = _chunks("002_*.txt")
+    assert not any(c.title.endswith("加载预训练的 BERT 模型和分词器") for c in chunks)
+    lines = ["# 1.背景介绍", "", "1. 背景介绍", "", "import torch", "", "# 加载模型", "model = load()"]
+    code = mark_code(lines)
+    assert not code[0] and code[4] and code[6] and code[7]
+
+
+def test_qa_appendix_pairs_become_faq_entries():
+    chunks = _chunks("004_*.txt")
+    qa = [c for c in chunks if c.question == "大型模型的定义是什么？"]
+    assert len(qa) == 1 and "A：" in qa[0].text and qa[0].entry
+
+
+def test_traditional_faq_twins_share_a_group_but_not_an_entry():
+    chunks = _chunks("001_*.txt")
+    twins = [c for c in chunks if c.question.startswith("在現實世界中，如何部署一個基於 LLM 的應用")]
+    assert len({c.group for c in twins}) == 1
+    assert len({c.entry for c in twins}) == 2
+
+
+def test_long_sections_split_on_sentences_with_bounded_size():
+    for name in ("001_*.txt", "002_*.txt", "003_*.txt"):
+        for c in _chunks(name):
+            assert len(c.text) < 1200
+            assert c.text == c.text.strip()
+
+
+def test_question_key_ignores_numbering_script_and_punctuation():
+    assert question_key("3. 在資源有限的情況下，如何選擇？") == question_key("在资源有限的情况下如何选择")
+
+
+def test_site_noise_removed_content_kept():
+    raw = "---\nlayout: default\ntitle: x\n---\n# 标题\n{: .no_toc}\n跳转至\n<img src='a.png'>正文内容。\n"
+    cleaned = strip_site_noise(raw)
+    assert "layout" not in cleaned and "no_toc" not in cleaned and "跳转至" not in cleaned and "<img" not in cleaned
+    assert "# 标题" in cleaned and "正文内容。" in cleaned

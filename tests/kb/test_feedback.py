@@ -1,0 +1,36 @@
+"""Topic corrections persist beside the index, survive reloads and steer the topic vote until undone."""
+from pathlib import Path
+
+from kb.feedback import FeedbackStore
+from kb.kb import KnowledgeBase
+
+from ..conftest import settings
+
+QUESTION = "为什么训练大模型需要大显存？"
+
+
+def test_corrections_steer_the_vote_until_undone(kb: KnowledgeBase, seed_index: Path, tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "feedback.sqlite")
+    before = kb.ask(QUESTION).topic["votes"]["fairness_explain"]
+    vector = kb.embed_query(QUESTION)[0]
+    ids = [store.add(QUESTION, "fairness_explain", vector) for _ in range(3)]
+    try:
+        assert store.apply(kb) == 3 and [c.id for c in store.list()] == ids[::-1]
+        assert kb.ask(QUESTION).topic["votes"]["fairness_explain"] > before
+        for i in ids:
+            assert store.undo(i)
+        assert store.apply(kb) == 0 and store.list() == []
+        assert abs(kb.ask(QUESTION).topic["votes"]["fairness_explain"] - before) < 1e-6
+    finally:
+        kb.set_extra_examples(vector[:0], [])
+
+
+def test_load_applies_the_corrections_stored_beside_the_index(seed_index: Path) -> None:
+    store = FeedbackStore.for_index(seed_index)
+    kb = KnowledgeBase.load(settings(seed_index))
+    cid = store.add(QUESTION, "applications", kb.embed_query(QUESTION)[0])
+    try:
+        reloaded = KnowledgeBase.load(settings(seed_index))
+        assert reloaded._extra_topics == ["applications"]
+    finally:
+        store.undo(cid)
