@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings().replace(corpus_dir=args.corpus, index_dir=args.index, embedder=args.embedder,
                                             store=args.store, chroma_url=args.chroma_url)
         bar = None
-        if not args.quiet and sys.stderr.isatty() or not args.quiet:
+        if not args.quiet:
             from tqdm import tqdm
 
             bar = tqdm(total=0, unit="text", desc="embedding", file=sys.stderr, disable=args.quiet)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from .schema import Chunk
 
 MAX_ANSWER_CHARS = 900
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=\n)")
@@ -37,10 +36,3 @@ def cut_at_sentence(text: str, limit: int = MAX_ANSWER_CHARS) -> str:
         out += piece
     return (out or text[:limit]).rstrip() + " …"
 
-
-def section_text(chunks: Sequence[Chunk], best: Chunk, key: str) -> str:
-    """All chunks sharing best's key value ('section' or 'question' entry) in document order, merged."""
-    value = getattr(best, key)
-    same = [c for c in chunks if c.source == best.source and getattr(c, key) == value] if value else [best]
-    same.sort(key=lambda c: c.span[0])
-    return merge_texts([c.text for c in same])
