@@ -11,8 +11,8 @@ from .errors import IndexCorrupt, IndexMismatch, UnknownBackend
 
 # Above this many vectors exact search gives way to HNSW (measured: docs/scale.md).
 HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 96
+HNSW_EF_CONSTRUCTION = 160  # 80 leaves 1-2% of queries stranded at 1M (docs/scale.md)
+HNSW_EF_SEARCH = 128
 
 
 class VectorStore(Protocol):
