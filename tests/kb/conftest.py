@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -10,14 +9,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from tests.servers import free_port, stop
 
 CHROMA_CLI = Path(sys.executable).parent / "chroma"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_for_heartbeat(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
@@ -39,7 +33,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> str:
     """URL of a real `chroma run` server on a free port, stopped at the end of the session."""
     if not CHROMA_CLI.exists():
         pytest.skip(f"no chroma CLI at {CHROMA_CLI}")
-    port = _free_port()
+    port = free_port()
     url = f"http://localhost:{port}"
     log = open(tmp_path_factory.mktemp("chroma-log") / "server.log", "wb")
     proc = subprocess.Popen([str(CHROMA_CLI), "run", "--path", str(tmp_path_factory.mktemp("chroma-server")),
@@ -49,10 +43,5 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> str:
         _wait_for_heartbeat(url, proc)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 15)
         log.close()
