@@ -19,9 +19,9 @@ from .index import IndexData, load_index
 from .lexical import LexicalIndex
 from .retrieve import Hit, Retriever
 from .schema import Chunk
-from .textnorm import normalize_space, strip_controls
-from .scope import MIN_MARGIN, OFF_DOMAIN_LABEL, scope_margin
-from .topics import EXAMPLE_WEIGHT, TopicVote, neighbour_shares, to_vote, vote_shares
+from .textnorm import normalize_space, strip_controls, tokenize
+from .scope import MIN_MARGIN, OFF_DOMAIN_LABEL, compact, scope_margin, unanswerable_lookup
+from .topics import EXAMPLE_WEIGHT, NEIGHBOUR_K, TopicVote, neighbour_shares, to_vote, vote_shares
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,14 @@ CALIBRATION = {
 }
 FALLBACK_CALIBRATION = {"abstain_below": 0.0, "faq_match": 0.97}
 MIN_SOURCES = 5
+LOOKUP_PASSAGES = 3  # a price/date question needs one of the best few passages to state a price/date
+ABSTAIN_MESSAGES = {
+    "no_match": "知识库中没有与这个问题相关的内容。(The knowledge base has nothing relevant to this question.)",
+    "off_domain": "知识库中没有与这个问题相关的内容。(The knowledge base has nothing relevant to this question.)",
+    "no_price": "知识库中没有价格或费用信息，无法回答这个问题。(The knowledge base states no prices.)",
+    "no_date": "知识库中没有相关的日期信息，无法回答这个问题。(The knowledge base states no such date.)",
+    "unknown_name": "知识库中没有提到 {name}，无法回答这个问题。(The knowledge base does not mention {name}.)",
+}
 
 
 @dataclass
@@ -59,6 +67,10 @@ class Answer:
     match: str = ""  # "faq" when a stored question matched closely, "section" otherwise, "" when abstaining
     warnings: list[str] = field(default_factory=list)
     timing_ms: float = 0.0
+    # why it abstained: "no_match" (nothing similar), "off_domain" (closer to everyday off-domain questions),
+    # "no_price" / "no_date" (asks for a price or date that no matching passage states),
+    # "unknown_name" (asks about a numbered product the corpus never mentions); None when it answered
+    abstain_reason: str | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -136,7 +148,7 @@ class KnowledgeBase:
         shares = vote_shares(ex_vectors @ qvec[0], ex_topics, self.topic_ids)[0]
         if hits:
             chunk_votes = np.array([[h.chunk.meta.get("votes", {}).get(t, 0.0) for t in self.topic_ids] for h in hits])
-            shares = EXAMPLE_WEIGHT * shares + (1 - EXAMPLE_WEIGHT) * neighbour_shares([h.dense for h in hits], chunk_votes)
+            shares = EXAMPLE_WEIGHT * shares + (1 - EXAMPLE_WEIGHT) * neighbour_shares([h.dense for h in hits], chunk_votes, k=NEIGHBOUR_K)
         return to_vote(shares, self.topic_ids, self.settings.uncertain_share)
 
     # ---- questions -----------------------------------------------------------
@@ -158,16 +170,38 @@ class KnowledgeBase:
         hits = retrieval.hits
         vote = self.vote(qvec, hits)
         margin = scope_margin(retrieval.dense_top, qvec, self.probe_vectors)
-        abstained = not hits or retrieval.dense_top < self.abstain_below or margin < self.min_margin
+        reason = self._abstain_reason(text, hits, retrieval.dense_top, margin)
+        abstained = reason is not None
         answer, title, match = ("", "", "") if abstained else self._compose(hits)
         if abstained:
-            answer = "知识库中没有与这个问题相关的内容。(The knowledge base has nothing relevant to this question.)"
+            answer = ABSTAIN_MESSAGES.get(reason.split(":")[0], ABSTAIN_MESSAGES["no_match"])
+            if reason.startswith("unknown_name:"):
+                answer = answer.format(name=reason.split(":", 1)[1])
+                reason = "unknown_name"
         result = Answer(question=raw, abstained=abstained, answer=answer, title=title, match=match,
                         topic={"id": vote.id, "name": self.data.topic_name(vote.id), "confidence": vote.confidence,
                                "uncertain": vote.uncertain, "votes": vote.votes},
-                        sources=[self._source(h) for h in hits], warnings=warnings)
+                        sources=[self._source(h) for h in hits], warnings=warnings, abstain_reason=reason)
         result.timing_ms = round((time.perf_counter() - t0) * 1000, 1)
         return result
+
+    def _abstain_reason(self, text: str, hits: list[Hit], dense_top: float, margin: float) -> str | None:
+        if not hits or dense_top < self.abstain_below:
+            return "no_match"
+        if margin < self.min_margin:
+            return "off_domain"
+        if self.min_margin > -1.0:  # calibrated embedders only, like the margin
+            lookup = unanswerable_lookup(text, [h.chunk.text for h in hits[:LOOKUP_PASSAGES]], self.mentions)
+            if lookup:
+                return {"price": "no_price", "date": "no_date"}.get(lookup, lookup.replace("unknown:", "unknown_name:"))
+        return None
+
+    def mentions(self, name: str) -> bool:
+        """Does any chunk mention this name (case, spaces and hyphens ignored)?"""
+        words = [t for t in tokenize(name) if not t.startswith("#")]
+        target = compact(name)
+        return any(target in compact(self.data.chunks[p].text + " " + self.data.chunks[p].title)
+                   for p in self.lexical.chunks_with_all(words)[:200])
 
     def _compose(self, hits: list[Hit]) -> tuple[str, str, str]:
         """(answer, title, match): a closely matching FAQ entry whole, else the best hit's section."""

@@ -5,7 +5,12 @@ than like anything in the corpus is out of scope. The probes are generic and nev
 """
 from __future__ import annotations
 
+import re
+from typing import Callable, Sequence
+
 import numpy as np
+
+from .textnorm import fold
 
 OFF_DOMAIN_LABEL = "_off_domain"
 # Abstain when the best corpus match is not clearly closer than the closest off-domain probe.
@@ -39,3 +44,45 @@ OFF_DOMAIN_PROBES = (
     "What time does the store close?", "How to train my dog to sit?",
     "台北哪裡有好吃的小籠包", "明天會不會下雨", "這支股票值得買嗎", "機票怎麼訂比較便宜",
 )
+
+
+# ---- factual look-ups the corpus cannot answer ---------------------------------------------------------
+# A question that asks for a price or a date can only be answered from a passage that states one, and a
+# question about a numbered product (H100, RTX 4090, Llama 3 70B) only from a passage that names it. These
+# near-domain questions ("ChatGPT Plus 每月多少钱", "GPT-5 哪天发布") sit close to the corpus in embedding
+# space, so the probe margin alone cannot catch them; checking what the best passages actually contain can.
+_ASKS_PRICE = re.compile(
+    r"多少钱|价格|价钱|售价|收费|订阅费|月费|年费|股价|估值|市值|融资了?多少|"
+    r"\bhow much (?:does|do|is|are|will)\b.*\bcost|\bprices?\b|\bpricing\b", re.I)
+_ASKS_DATE = re.compile(
+    r"哪一?天|哪一?年|几月几[号日]|什么时候(?:发布|上市|推出|开售|上线)|何时(?:发布|上市|推出)|发布日期|发布时间|上市时间|"
+    r"\brelease date\b|\bwhen (?:was|were|did|will|is|does)\b.*\b(?:release|launch|come out|came out)", re.I)
+_ASKS_AMOUNT = re.compile(r"多少|多长|多大|多高|多重|几个|几[瓦卡张天年]|\bhow (?:many|much|long|big|large|fast)\b", re.I)
+_STATES_MONEY = re.compile(r"\d[\d,.]*\s*(?:元|美元|美金|块钱|刀|usd|rmb|dollars?)|[$¥￥€]\s*\d", re.I)
+_STATES_DATE = re.compile(r"(?:19|20)\d\d\s*年|\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\b(?:19|20)\d\d[-/.]\d{1,2}\b|\b(?:19|20)\d\d\b")
+# A model or product name with a number in it: H100, GPT-5, A100-80G, RTX 4090, Llama 3 70B, 文心一言 4.0.
+_PRODUCT = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z]+-?\d+(?:\.\d+)?[A-Za-z]*|[A-Z][A-Za-z]*\s\d+(?:\.\d+)?[A-Za-z]*"
+                      r"|[\u4e00-\u9fff]{2,}\s?\d+\.\d+)(?:[\s-]\d+[A-Za-z]+)?(?![A-Za-z0-9])")
+
+
+def compact(text: str) -> str:
+    """Folded text without spaces, hyphens and underscores, for comparing names (GPT-4 = gpt 4)."""
+    return re.sub(r"[\s\-_]+", "", fold(text))
+
+
+def unanswerable_lookup(question: str, top_texts: Sequence[str], corpus_mentions: Callable[[str], bool]) -> str | None:
+    """Why the question is a factual look-up the knowledge base cannot answer, or None.
+
+    top_texts: the best-matching passages; corpus_mentions(name): does any chunk mention this product name."""
+    q = fold(question)
+    joined = "\n".join(top_texts)
+    if _ASKS_PRICE.search(q) and not _STATES_MONEY.search(joined):
+        return "price"
+    if _ASKS_DATE.search(q) and not _STATES_DATE.search(joined):
+        return "date"
+    if _ASKS_AMOUNT.search(q):
+        for m in _PRODUCT.finditer(question):
+            name = m.group(0)
+            if any(ch.isalpha() for ch in name) and not corpus_mentions(name):
+                return f"unknown:{name.strip()}"
+    return None

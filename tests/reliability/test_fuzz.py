@@ -18,7 +18,8 @@ from kb.index import CURRENT, load_index
 
 from .conftest import build_tiny
 
-CONTRACT_KEYS = {"question", "abstained", "answer", "topic", "sources", "error", "title", "match", "warnings", "timing_ms"}
+CONTRACT_KEYS = {"question", "abstained", "answer", "topic", "sources", "error", "title", "match", "warnings", "timing_ms",
+                 "abstain_reason"}
 SOURCE_KEYS = {"chunk_id", "source", "title", "text", "score", "topic", "topic_name", "dense", "lexical"}
 
 any_char = st.characters(codec=None, exclude_categories=())  # includes lone surrogates and control characters

@@ -1,0 +1,64 @@
+"""Factual look-ups the corpus cannot answer (prices, dates, unknown numbered products)."""
+import pytest
+
+from kb.scope import compact, unanswerable_lookup
+
+NOWHERE = lambda name: False  # noqa: E731 - a corpus that mentions nothing
+EVERYWHERE = lambda name: True  # noqa: E731
+
+
+@pytest.mark.parametrize("question, passages, expected", [
+    ("RTX 4090 显卡现在多少钱一张？", ["显卡的显存越大越好。"], "price"),
+    ("RTX 4090 显卡现在多少钱一张？", ["目前售价约 12999 元。"], None),
+    ("How much does it cost to fine-tune a model?", ["Fine-tuning adapts a model."], "price"),
+    ("GPT-5 是哪天正式发布的？", ["GPT 系列模型基于 Transformer。"], "date"),
+    ("Transformer 是哪一年提出的？", ["它最初在 Vaswani 等人的 2017 年论文中提出。"], None),
+    ("梯度爆炸有什么办法限制住？", ["梯度裁剪。"], None),
+    ("训练大模型需要多少显存？", ["显存需求取决于参数量。"], None),  # an amount, but no product name
+])
+def test_price_and_date_questions_need_a_passage_that_states_one(question, passages, expected):
+    assert unanswerable_lookup(question, passages, EVERYWHERE) == expected
+
+
+@pytest.mark.parametrize("question, name", [
+    ("H100 显卡的 TDP 功耗是多少瓦", "H100"),
+    ("Llama 3 70B 的 context window 有多长？", "Llama 3 70B"),
+    ("Qwen2-72B 支持多长的上下文？", "Qwen2-72B"),
+    ("文心一言 4.0 的参数量是多少？", "文心一言 4.0"),
+])
+def test_amount_questions_about_an_unknown_product(question, name):
+    assert unanswerable_lookup(question, ["无关"], NOWHERE) == f"unknown:{name}"
+    assert unanswerable_lookup(question, ["无关"], EVERYWHERE) is None
+
+
+@pytest.mark.parametrize("question", [
+    "What does 8-bit quantization do, and will it hurt accuracy?",  # "8-bit" is not a product name
+    "多卡训练的时候 Trainer 里怎么打开 fp16？",  # no amount asked
+])
+def test_ordinary_questions_are_not_lookups(question):
+    assert unanswerable_lookup(question, ["无关"], NOWHERE) is None
+
+
+def test_compact_ignores_case_spaces_and_hyphens():
+    assert compact("GPT-4 o") == compact("gpt4o") and compact("Llama 3") == "llama3"
+
+
+def test_kb_abstains_on_a_price_it_cannot_state_and_says_why(kb):
+    ans = kb.ask("ChatGPT Plus 会员一个月多少钱？")
+    assert ans.abstained and ans.abstain_reason == "no_price" and len(ans.sources) >= 5
+    assert "价格" in ans.answer
+
+
+def test_kb_answers_a_date_the_corpus_states(kb):
+    ans = kb.ask("Transformer 是哪一年提出的？")
+    assert not ans.abstained and ans.abstain_reason is None
+    assert "2017" in ans.answer
+
+
+def test_kb_names_the_unknown_product(kb):
+    ans = kb.ask("Qwen2-72B 支持多长的上下文？")
+    assert ans.abstained and ans.abstain_reason == "unknown_name" and "Qwen2-72B" in ans.answer
+
+
+def test_mentions_uses_the_corpus(kb):
+    assert kb.mentions("GPT-2") and kb.mentions("gpt 3") and not kb.mentions("Qwen2-72B")
