@@ -30,6 +30,10 @@ class LexicalIndex:
     def __len__(self) -> int:
         return self._n
 
+    @property
+    def vocab(self) -> dict[str, int]:
+        return self._vocab
+
     def scores(self, query: str | list[str], mask: np.ndarray | None = None) -> np.ndarray:
         """BM25 score of every chunk for the query (zeros when no query word is in the corpus)."""
         tokens = tokenize(query) if isinstance(query, str) else query

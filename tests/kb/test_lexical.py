@@ -33,3 +33,18 @@ def test_chunks_with_all():
 def test_sorted_columns():
     assert _sorted_columns(np.array([0, 2, 4]), np.array([1, 3, 0, 2]))
     assert not _sorted_columns(np.array([0, 2, 4]), np.array([3, 1, 0, 2]))
+
+
+def test_english_questions_get_translations_and_chinese_ones_do_not(kb):
+    from kb.retrieve import ENGLISH_LEXICAL_WEIGHT, mostly_english
+
+    assert mostly_english("Why do people call LLMs black boxes?") and not mostly_english("LLM 的 inference latency 太高")
+    tokens, weight = kb.retriever.lexical_query("Why do people call LLMs black boxes?")
+    assert "黑箱" in tokens and weight == ENGLISH_LEXICAL_WEIGHT * kb.retriever.weights[1]
+    tokens, weight = kb.retriever.lexical_query("为什么说大模型是黑箱？")
+    assert weight == kb.retriever.weights[1]
+
+
+def test_an_english_question_finds_the_chinese_passage(kb):
+    top = kb.ask("Can an LLM help lawyers draft contracts?").sources[:5]
+    assert any("法律" in s.title for s in top)
