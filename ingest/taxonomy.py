@@ -18,6 +18,10 @@ KNOWN_IDS = {
     "模型公平与可解释性": "fairness_explain",
 }
 _EXAMPLE_CHARS = 160
+# A sentence that says something is NOT this category ("多模态大模型就不是模型创新应用，而是模型的架构创新") is a
+# counter-example: it is taken out of this category's examples and, when the part after 而是/属于 names another
+# category, given to that one.
+_EXCLUSION = re.compile(r"(?:不是|不属于|并非)[^，,。；;]*[，,]?\s*(?:而是|而属于|应属于)([^。；;！？]*)")
 
 
 @dataclass(frozen=True)
@@ -49,12 +53,17 @@ def is_taxonomy(text: str) -> bool:
     return sum(1 for line in text.splitlines() if _HEADER.match(line)) >= 2
 
 
-def _split_example(line: str) -> list[str]:
-    """Long lines (several items run together) become sentence groups of about _EXAMPLE_CHARS."""
+def _split_example(line: str) -> tuple[list[str], list[str]]:
+    """(examples, counter-examples) of one line: long lines (several items run together) become sentence groups
+    of about _EXAMPLE_CHARS; sentences that exclude something from the category come out on their own."""
     line = line.replace("**", "").strip()
-    if len(line) <= _EXAMPLE_CHARS:
-        return [line]
     parts = [p for p in re.split(r"(?<=[。；;！？])", line) if p.strip()]
+    excluded = [p.strip() for p in parts if _EXCLUSION.search(p)]
+    parts = [p for p in parts if not _EXCLUSION.search(p)]
+    if not parts:
+        return [], excluded
+    if len(line) <= _EXAMPLE_CHARS and not excluded:
+        return [line], []
     out, cur = [], ""
     for part in parts:
         if cur and len(cur) + len(part) > _EXAMPLE_CHARS:
@@ -63,13 +72,33 @@ def _split_example(line: str) -> list[str]:
         cur += part
     if cur:
         out.append(cur)
-    return out
+    return out, excluded
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)}
+
+
+def _redirect(sentence: str, source_id: str, categories: list[Category]) -> str | None:
+    """The category a counter-example names after 而是/属于 (most shared character bigrams with its name,
+    ignoring bigrams every name shares), or None."""
+    m = _EXCLUSION.search(sentence)
+    if not m:
+        return None
+    others = [c for c in categories if c.id != source_id]
+    common = set.intersection(*(_bigrams(c.name) for c in categories)) if categories else set()
+    target = _bigrams(m.group(1)) - common
+    scored = sorted(((len(target & _bigrams(c.name)), c.id) for c in others), reverse=True)
+    if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[0][0] == scored[1][0]):
+        return None
+    return scored[0][1]
 
 
 def parse_taxonomy(text: str, source: str = "taxonomy") -> Taxonomy:
     """Categories in file order; every non-empty line under a header is an example of that category."""
     categories: list[Category] = []
     examples: list[Example] = []
+    counter: list[tuple[str, str]] = []  # (category it was written under, sentence excluding something from it)
     current: Category | None = None
     for raw in text.splitlines():
         line = normalize_space(raw)
@@ -84,8 +113,14 @@ def parse_taxonomy(text: str, source: str = "taxonomy") -> Taxonomy:
         if not current.description:
             current = Category(current.id, current.name, line)
             categories[-1] = current
-        for piece in _split_example(line):
-            examples.append(Example(current.id, f"{current.name}：{piece}"))
+        pieces, excluded = _split_example(line)
+        examples += [Example(current.id, f"{current.name}：{piece}") for piece in pieces]
+        counter += [(current.id, sentence) for sentence in excluded]
+    for source_id, sentence in counter:
+        target = _redirect(sentence, source_id, categories)
+        if target:
+            name = next(c.name for c in categories if c.id == target)
+            examples.append(Example(target, f"{name}：{sentence}"))
     return Taxonomy(tuple(categories), tuple(examples), source, hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
