@@ -73,17 +73,41 @@ def convex_fuse(dense: np.ndarray, lexical: np.ndarray, dense_rank: list[int], l
 
 
 def collapse_twins(order: list[int], chunks: Sequence[Chunk]) -> list[int]:
-    """Keep ranking order, but once a question's entry is ranked, its twins (the same question answered
-    in another entry) wait until after the rest, so they don't crowd the top sources."""
+    """Keep ranking order, but a chunk that repeats what an already-ranked twin (the same question answered in
+    another entry) says waits until after the rest, so twins don't crowd the top sources. A twin chunk that says
+    something the ranked ones don't (the longer answer's extra parts) keeps its place."""
+    kept: dict[str, list[set[str]]] = {}
     entry_of_group: dict[str, str] = {}
     first, later = [], []
     for pos in order:
         c = chunks[pos]
-        if c.group and entry_of_group.setdefault(c.group, c.entry) != c.entry:
+        if not c.group:
+            first.append(pos)
+            continue
+        grams = _bigram_set(c.text)
+        seen = kept.setdefault(c.group, [])
+        twin = entry_of_group.setdefault(c.group, c.entry) != c.entry
+        if twin and any(_overlap(grams, other) >= TWIN_OVERLAP for other in seen):
             later.append(pos)
         else:
             first.append(pos)
+            seen.append(grams)
     return first + later
+
+
+# A twin chunk sharing this much of its character bigrams with a ranked chunk of the same question is a repeat.
+# Deferring only repeats (not every chunk of the twin entry) raised test R@5 0.83 -> 0.84; 0.3-0.7 measure the same.
+TWIN_OVERLAP = 0.5
+
+
+def _bigram_set(text: str) -> set[str]:
+    t = "".join(text.split())
+    return {t[i:i + 2] for i in range(len(t) - 1)}
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    """Share of the smaller text's bigrams that the other has."""
+    return len(a & b) / max(1, min(len(a), len(b)))
 
 
 class Retriever:
