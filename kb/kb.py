@@ -155,6 +155,12 @@ class KnowledgeBase:
     def embed_query(self, text: str) -> np.ndarray:
         return self.embedder.embed_queries([text])
 
+    def _search_vector(self, text: str, qvec: np.ndarray) -> np.ndarray:
+        """The vector to search with: for a question in English, the question followed by the Chinese
+        translations of its terms (e5-small matches across languages poorly); otherwise qvec itself."""
+        words = self.retriever.translations(text)
+        return self.embed_query(f"{text}（{'、'.join(words)}）") if words else qvec
+
     def ask(self, question: object, k: int | None = None, topic: str | None = None) -> Answer:
         """Answer one question from the corpus, or abstain; never raises for a bad question (error field)."""
         t0 = time.perf_counter()
@@ -166,11 +172,14 @@ class KnowledgeBase:
             return error_answer(raw, str(exc))
         k = max(MIN_SOURCES, k or self.settings.top_k)
         qvec = self.embed_query(text)
-        retrieval = self.retriever.retrieve(text, qvec, k, topic)
+        search_vec = self._search_vector(text, qvec)
+        retrieval = self.retriever.retrieve(text, search_vec, k, topic)
         hits = retrieval.hits
+        # Scope and the taxonomy-example vote use the question as asked, not the translation-augmented vector.
+        dense_top = retrieval.dense_top if search_vec is qvec else self.retriever.best_dense(qvec, topic)
         vote = self.vote(qvec, hits)
-        margin = scope_margin(retrieval.dense_top, qvec, self.probe_vectors)
-        reason = self._abstain_reason(text, hits, retrieval.dense_top, margin)
+        margin = scope_margin(dense_top, qvec, self.probe_vectors)
+        reason = self._abstain_reason(text, hits, dense_top, margin)
         abstained = reason is not None
         answer, title, match = ("", "", "") if abstained else self._compose(hits)
         if abstained:
@@ -229,7 +238,8 @@ class KnowledgeBase:
         """Ranked chunks for a query, optionally only those of one topic."""
         text, _ = clean_question(query, self.settings.max_question_chars)
         self._check_topic(topic)
-        retrieval = self.retriever.retrieve(text, self.embed_query(text), k, topic)
+        qvec = self.embed_query(text)
+        retrieval = self.retriever.retrieve(text, self._search_vector(text, qvec), k, topic)
         return [self._source(h) for h in retrieval.hits]
 
     def topics(self) -> list[dict]:

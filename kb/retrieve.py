@@ -126,6 +126,19 @@ class Retriever:
         self._topic_of = np.array([c.topic for c in data.chunks])
         self.expander = EnglishExpander(lexical.vocab)
 
+    def translations(self, question: str) -> list[str]:
+        """Chinese words translating a mostly-English question's terms (empty otherwise)."""
+        if not mostly_english(question):
+            return []
+        return [t for t in self.expander.expand(question) if not t.startswith("#")]
+
+    def best_dense(self, qvec: np.ndarray, topic: str | None = None) -> float:
+        """The best dense cosine over the (topic-filtered) corpus."""
+        mask = self.chunk_mask(topic)
+        dense, _ = self.dense_scores(qvec, mask, topic)
+        eligible = dense if mask is None else dense[mask]
+        return float(eligible.max()) if len(eligible) else -1.0
+
     def lexical_query(self, question: str) -> tuple[list[str], float]:
         """The question's lexical tokens (plus Chinese translations when it is in English) and the weight of the
         lexical ranking in the fusion."""

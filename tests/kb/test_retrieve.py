@@ -30,3 +30,18 @@ def test_chunks_of_one_entry_are_never_deferred():
 def test_rrf_rewards_agreement():
     fused = rrf_fuse([[1, 2, 3], [3, 1, 2]], (1.0, 1.0), k=30)
     assert max(fused, key=fused.get) == 1 and fused[3] > fused[2]
+
+
+def test_english_questions_search_with_their_translations(kb):
+    en = "Why do people call LLMs black boxes?"
+    qvec = kb.embed_query(en)
+    assert "黑箱" in kb.retriever.translations(en)
+    assert kb._search_vector(en, qvec) is not qvec
+    zh = "为什么说大模型是黑箱？"
+    qvec = kb.embed_query(zh)
+    assert kb.retriever.translations(zh) == [] and kb._search_vector(zh, qvec) is qvec
+
+
+def test_english_off_domain_question_still_abstains(kb):
+    ans = kb.ask("What's a good stretching routine for lower back pain?")
+    assert ans.abstained and ans.abstain_reason in ("off_domain", "no_match")
