@@ -52,11 +52,15 @@ OFF_DOMAIN_PROBES = (
 # near-domain questions ("ChatGPT Plus 每月多少钱", "GPT-5 哪天发布") sit close to the corpus in embedding
 # space, so the probe margin alone cannot catch them; checking what the best passages actually contain can.
 _ASKS_PRICE = re.compile(
-    r"多少钱|价格|价钱|售价|收费|订阅费|月费|年费|股价|估值|市值|融资了?多少|"
-    r"\bhow much (?:does|do|is|are|will)\b.*\bcost|\bprices?\b|\bpricing\b", re.I)
+    r"多少钱|几块钱|多少(?:美元|美金|元)|(?:怎么|如何)收费|收费标准|收多少|融资了?多少|估值最高|"
+    r"(?:价格|价钱|售价|股价|估值|市值|订阅费|月费|年费|费用)(?:是|大概|大约|现在|目前|一般)?(?:多少|几何|多高)|"
+    r"\bhow much (?:does|do|is|are|will)\b.*\bcost|\bwhat(?:'s| is) the (?:price|pricing|cost) of\b|\bpricing (?:of|for)\b",
+    re.I)
+# A date asked for about an event (release, launch, founding), not "哪天能取代程序员".
 _ASKS_DATE = re.compile(
-    r"哪一?天|哪一?年|几月几[号日]|什么时候(?:发布|上市|推出|开售|上线)|何时(?:发布|上市|推出)|发布日期|发布时间|上市时间|"
-    r"\brelease date\b|\bwhen (?:was|were|did|will|is|does)\b.*\b(?:release|launch|come out|came out)", re.I)
+    r"(?:哪一?天|哪一?年|几月几[号日]|什么时候|何时)(?:正式|首次|第一次)?(?:发布|上市|推出|开售|上线|发行|成立|提出|发表|诞生)|"
+    r"发布日期|发布时间|上市时间|\brelease date\b|"
+    r"\bwhen (?:was|were|did|will|is|does)\b.*\b(?:released?|launch(?:ed)?|come out|came out|founded|introduced|proposed)\b", re.I)
 _ASKS_AMOUNT = re.compile(r"多少|多长|多大|多高|多重|几个|几[瓦卡张天年]|\bhow (?:many|much|long|big|large|fast)\b", re.I)
 _STATES_MONEY = re.compile(r"\d[\d,.]*\s*(?:元|美元|美金|块钱|刀|usd|rmb|dollars?)|[$¥￥€]\s*\d", re.I)
 _STATES_DATE = re.compile(r"(?:19|20)\d\d\s*年|\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\b(?:19|20)\d\d[-/.]\d{1,2}\b|\b(?:19|20)\d\d\b")

@@ -62,3 +62,26 @@ def test_kb_names_the_unknown_product(kb):
 
 def test_mentions_uses_the_corpus(kb):
     assert kb.mentions("GPT-2") and kb.mentions("gpt 3") and not kb.mentions("Qwen2-72B")
+
+
+@pytest.mark.parametrize("question", [
+    "大模型能用来预测股票价格吗？",  # price is the subject, not what is asked
+    "大模型怎么预测股票价格？",
+    "大模型哪天能取代程序员？",  # "someday", not a date of an event
+    "训练大模型需要多少显存？",
+])
+def test_questions_about_prices_or_time_are_not_lookups(question):
+    assert unanswerable_lookup(question, ["无关"], NOWHERE) is None
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("AWS Bedrock 一个月订阅费大概多少钱？", "price"),
+    ("在 AWS Bedrock 上调用 Claude 模型怎么收费？", "price"),
+    ("輝達今天的股價是多少？", "price"),
+    ("国内哪家大模型创业公司估值最高？最新一轮融资了多少？", "price"),
+    ("What's the price of GPT-4 API access?", "price"),
+    ("Claude 3 Opus 是什么时候发布的？", "date"),
+    ("When was Llama 2 released?", "date"),
+])
+def test_lookups_are_recognised(question, kind):
+    assert unanswerable_lookup(question, ["无关"], EVERYWHERE) == kind
