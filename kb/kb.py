@@ -21,7 +21,7 @@ from .retrieve import Hit, Retriever
 from .schema import Chunk
 from .textnorm import normalize_space, strip_controls, tokenize
 from .scope import MIN_MARGIN, OFF_DOMAIN_LABEL, compact, scope_margin, unanswerable_lookup
-from .topics import EXAMPLE_WEIGHT, NEIGHBOUR_K, TopicVote, neighbour_shares, to_vote, vote_shares
+from .topics import EXAMPLE_WEIGHT, TopicVote, neighbour_shares, to_vote, vote_shares
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class KnowledgeBase:
         shares = vote_shares(ex_vectors @ qvec[0], ex_topics, self.topic_ids)[0]
         if hits:
             chunk_votes = np.array([[h.chunk.meta.get("votes", {}).get(t, 0.0) for t in self.topic_ids] for h in hits])
-            shares = EXAMPLE_WEIGHT * shares + (1 - EXAMPLE_WEIGHT) * neighbour_shares([h.dense for h in hits], chunk_votes, k=NEIGHBOUR_K)
+            shares = EXAMPLE_WEIGHT * shares + (1 - EXAMPLE_WEIGHT) * neighbour_shares(chunk_votes)
         return to_vote(shares, self.topic_ids, self.settings.uncertain_share)
 
     # ---- questions -----------------------------------------------------------
