@@ -99,5 +99,5 @@ class FeedbackStore:
         dim = kb.data.example_vectors.shape[1]
         usable = [c for c in self.list() if c.topic in kb.topic_ids and c.vector.shape[0] == dim]
         vectors = np.vstack([c.vector for c in usable]) if usable else np.zeros((0, dim), np.float32)
-        kb.set_extra_examples(vectors, [c.topic for c in usable])
+        kb.set_extra_examples(vectors, [c.topic for c in usable], [c.question for c in usable])
         return len(usable)

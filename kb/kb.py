@@ -17,11 +17,11 @@ from .errors import BadInput
 from .feedback import FeedbackStore
 from .index import IndexData, load_index
 from .lexical import LexicalIndex
-from .retrieve import Hit, Retriever
+from .retrieve import Hit, Retriever, rrf_fuse
 from .schema import Chunk
 from .textnorm import normalize_space, strip_controls, tokenize
 from .scope import MIN_MARGIN, OFF_DOMAIN_LABEL, compact, scope_margin, unanswerable_lookup
-from .topics import EXAMPLE_WEIGHT, TopicVote, neighbour_shares, to_vote, vote_shares
+from .topics import EXAMPLE_K, EXAMPLE_WEIGHT, TopicVote, neighbour_shares, ranked_shares, to_vote
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ CALIBRATION = {
 }
 FALLBACK_CALIBRATION = {"abstain_below": 0.0, "faq_match": 0.97}
 MIN_SOURCES = 5
+CORRECTION_MATCH = 0.97  # cosine at which a stored corrected question counts as the same question
+EXAMPLE_DEPTH = 50  # labelled examples taken from each ranking (dense, BM25) before fusing
 LOOKUP_PASSAGES = 3  # a price/date question needs one of the best few passages to state a price/date
 ABSTAIN_MESSAGES = {
     "no_match": "知识库中没有与这个问题相关的内容。(The knowledge base has nothing relevant to this question.)",
@@ -110,6 +112,8 @@ class KnowledgeBase:
         self.probe_vectors = data.example_vectors[off]
         self.example_vectors = data.example_vectors[~off]
         self.example_topics = [t for t, o in zip(data.example_topics, off) if not o]
+        self._example_texts = [t for t, o in zip(data.example_texts, off) if not o]
+        self.example_lexical = LexicalIndex([tokenize(t) for t in self._example_texts])
         cal = CALIBRATION.get(data.manifest["embedder"]["name"], FALLBACK_CALIBRATION)
         self.abstain_below = float(data.manifest.get("calibration", {}).get("abstain_below", cal["abstain_below"]))
         self.faq_match = float(cal["faq_match"])
@@ -134,18 +138,39 @@ class KnowledgeBase:
         return kb
 
     # ---- labelled examples -------------------------------------------------
-    def set_extra_examples(self, vectors: np.ndarray, topics: list[str]) -> None:
-        """Extra labelled examples (user topic corrections) that the vote uses from now on."""
+    def set_extra_examples(self, vectors: np.ndarray, topics: list[str], texts: list[str] | None = None) -> None:
+        """Extra labelled examples (user topic corrections: question vectors, topics and question texts) that the
+        vote uses from now on."""
+        texts = list(texts) if texts is not None else [""] * len(topics)
+        lexical = LexicalIndex([tokenize(t) for t in self._example_texts + texts])
         with self._lock:
             self._extra_vectors = np.asarray(vectors, np.float32).reshape(-1, self.data.example_vectors.shape[1])
             self._extra_topics = list(topics)
+            self.example_lexical = lexical
 
-    def vote(self, qvec: np.ndarray, hits: list[Hit]) -> TopicVote:
-        """Similarity-weighted kNN over labelled neighbours: the taxonomy examples and user corrections,
-        blended with the retrieved chunks' own (ingest-time) votes."""
-        ex_vectors = np.vstack([self.example_vectors, self._extra_vectors])
-        ex_topics = self.example_topics + self._extra_topics
-        shares = vote_shares(ex_vectors @ qvec[0], ex_topics, self.topic_ids)[0]
+    def vote(self, qvec: np.ndarray, hits: list[Hit], question: str = "") -> TopicVote:
+        """Nearest-neighbour vote over labelled neighbours: the taxonomy examples and user corrections (ranked by
+        dense + BM25 like corpus chunks), blended with the retrieved chunks' own ingest-time votes. A user's
+        correction of this very question (a near-identical stored question) decides the topic."""
+        with self._lock:
+            ex_vectors = np.vstack([self.example_vectors, self._extra_vectors])
+            ex_topics = self.example_topics + self._extra_topics
+            example_lexical = self.example_lexical
+        index = {t: j for j, t in enumerate(self.topic_ids)}
+        onehot = np.zeros((len(ex_topics), len(self.topic_ids)))
+        onehot[np.arange(len(ex_topics)), [index[t] for t in ex_topics]] = 1.0
+        dense = ex_vectors @ qvec[0]
+        corrected = np.flatnonzero(dense[len(self.example_topics):] >= CORRECTION_MATCH) + len(self.example_topics)
+        if len(corrected):
+            return to_vote(onehot[corrected].mean(axis=0), self.topic_ids, self.settings.uncertain_share)
+        dense_rank = [int(i) for i in np.argsort(-dense)[:EXAMPLE_DEPTH]]
+        lex_rank: list[int] = []
+        if question:
+            lex = example_lexical.scores(self.retriever.lexical_query(question)[0])
+            lex_rank = [int(i) for i in np.argsort(-lex) if lex[i] > 0][:EXAMPLE_DEPTH]
+        fused = rrf_fuse([dense_rank, lex_rank], (1.0, 1.0), self.settings.rrf_k)
+        order = sorted(fused, key=lambda i: (-fused[i], -dense[i]))
+        shares = ranked_shares(onehot[order], EXAMPLE_K)
         if hits:
             chunk_votes = np.array([[h.chunk.meta.get("votes", {}).get(t, 0.0) for t in self.topic_ids] for h in hits])
             shares = EXAMPLE_WEIGHT * shares + (1 - EXAMPLE_WEIGHT) * neighbour_shares(chunk_votes)
@@ -177,7 +202,7 @@ class KnowledgeBase:
         hits = retrieval.hits
         # Scope and the taxonomy-example vote use the question as asked, not the translation-augmented vector.
         dense_top = retrieval.dense_top if search_vec is qvec else self.retriever.best_dense(qvec, topic)
-        vote = self.vote(qvec, hits)
+        vote = self.vote(qvec, hits, text)
         margin = scope_margin(dense_top, qvec, self.probe_vectors)
         reason = self._abstain_reason(text, hits, dense_top, margin)
         abstained = reason is not None

@@ -10,11 +10,14 @@ import numpy as np
 # so a small temperature lets the closest neighbours count clearly more than the k-th.
 DEFAULT_K = 10
 DEFAULT_TEMPERATURE = 0.03
-# A question's topic blends the taxonomy examples (this share) with the retrieved chunks' votes, the chunk at
-# rank r counting 1/r (the fused, re-ranked order is a better relevance signal than raw cosine). Measured over the
-# 193 in-scope questions of four sets (docs/quality.md): cosine-weighted top 3 with 0.3 examples 0.86; 1/rank with
-# 0.2 examples 0.89 for any of 3-10 chunks (0.88 with 0.3, 0.86 with 0.4).
+# A question's topic blends two votes, each counting the item at rank r as 1/r:
+# - the taxonomy examples, ranked like corpus chunks are (dense + BM25, fused by reciprocal rank), top EXAMPLE_K;
+# - the first NEIGHBOUR_K retrieved chunks' own ingest-time votes (the fused, re-ranked order says more about
+#   relevance than the raw cosine does).
+# Measured over the 193 in-scope questions of four sets (docs/quality.md): cosine-softmax kNN over examples and
+# top-3 chunks 0.86; 1/rank chunks 0.89; hybrid-ranked examples 0.91 (0.90-0.91 for weights 0.2-0.3, k 3-10).
 EXAMPLE_WEIGHT = 0.2
+EXAMPLE_K = 5
 NEIGHBOUR_K = 5
 
 
@@ -49,9 +52,15 @@ def to_vote(shares: np.ndarray, topic_ids: Sequence[str], uncertain_below: float
     return TopicVote(topic_ids[best], round(float(shares[best]), 4), votes, bool(shares[best] < uncertain_below))
 
 
-def neighbour_shares(neighbour_votes: np.ndarray, k: int = NEIGHBOUR_K) -> np.ndarray:
-    """Blend of the first k ranked neighbours' own vote shares, the neighbour at rank r weighted 1/r."""
-    votes = np.asarray(neighbour_votes[:k], dtype=float)
-    weights = 1.0 / np.arange(1, len(votes) + 1)
-    shares = weights @ votes
+def ranked_shares(votes: np.ndarray, k: int) -> np.ndarray:
+    """Blend of the first k ranked items' vote shares (rows of votes, best first), the item at rank r weighted 1/r."""
+    votes = np.asarray(votes[:k], dtype=float)
+    if len(votes) == 0:
+        return np.zeros(np.shape(votes)[1] if np.ndim(votes) == 2 else 0)
+    shares = (1.0 / np.arange(1, len(votes) + 1)) @ votes
     return shares / max(float(shares.sum()), 1e-12)
+
+
+def neighbour_shares(neighbour_votes: np.ndarray, k: int = NEIGHBOUR_K) -> np.ndarray:
+    """The retrieved chunks' vote: their own vote shares, the chunk at rank r weighted 1/r."""
+    return ranked_shares(neighbour_votes, k)

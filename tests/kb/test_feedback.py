@@ -16,7 +16,9 @@ def test_corrections_steer_the_vote_until_undone(kb: KnowledgeBase, seed_index: 
     ids = [store.add(QUESTION, "fairness_explain", vector) for _ in range(3)]
     try:
         assert store.apply(kb) == 3 and [c.id for c in store.list()] == ids[::-1]
-        assert kb.ask(QUESTION).topic["votes"]["fairness_explain"] > before
+        steered = kb.ask(QUESTION).topic
+        assert steered["votes"]["fairness_explain"] > before and steered["id"] == "fairness_explain"
+        assert kb.ask("大模型推理时显存占用为什么比训练少？").topic["id"] != "fairness_explain"  # other questions keep theirs
         for i in ids:
             assert store.undo(i)
         assert store.apply(kb) == 0 and store.list() == []
