@@ -148,7 +148,7 @@ class KnowledgeBase:
             self._extra_topics = list(topics)
             self.example_lexical = lexical
 
-    def vote(self, qvec: np.ndarray, hits: list[Hit], question: str = "") -> TopicVote:
+    def vote(self, qvec: np.ndarray, hits: list[Hit], tokens: list[str] | None = None) -> TopicVote:
         """Nearest-neighbour vote over labelled neighbours: the taxonomy examples and user corrections (ranked by
         dense + BM25 like corpus chunks), blended with the retrieved chunks' own ingest-time votes. A user's
         correction of this very question (a near-identical stored question) decides the topic."""
@@ -165,8 +165,8 @@ class KnowledgeBase:
             return to_vote(onehot[corrected].mean(axis=0), self.topic_ids, self.settings.uncertain_share)
         dense_rank = [int(i) for i in np.argsort(-dense)[:EXAMPLE_DEPTH]]
         lex_rank: list[int] = []
-        if question:
-            lex = example_lexical.scores(self.retriever.lexical_query(question)[0])
+        if tokens:  # the question's lexical query, as retrieval used it
+            lex = example_lexical.scores(tokens)
             lex_rank = [int(i) for i in np.argsort(-lex) if lex[i] > 0][:EXAMPLE_DEPTH]
         fused = rrf_fuse([dense_rank, lex_rank], (1.0, 1.0), self.settings.rrf_k)
         order = sorted(fused, key=lambda i: (-fused[i], -dense[i]))
@@ -202,7 +202,7 @@ class KnowledgeBase:
         hits = retrieval.hits
         # Scope and the taxonomy-example vote use the question as asked, not the translation-augmented vector.
         dense_top = retrieval.dense_top if search_vec is qvec else self.retriever.best_dense(qvec, topic)
-        vote = self.vote(qvec, hits, text)
+        vote = self.vote(qvec, hits, retrieval.tokens)
         margin = scope_margin(dense_top, qvec, self.probe_vectors)
         reason = self._abstain_reason(text, hits, dense_top, margin)
         abstained = reason is not None

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -49,6 +50,7 @@ class Retrieval:
     hits: list[Hit]
     dense_top: float  # best dense cosine over the whole (filtered) corpus
     lexical_top: float
+    tokens: list[str] = field(default_factory=list)  # the lexical query (with translations for English)
 
 
 def rrf_fuse(rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int = 60) -> dict[int, float]:
@@ -76,7 +78,7 @@ def collapse_twins(order: list[int], chunks: Sequence[Chunk]) -> list[int]:
     """Keep ranking order, but a chunk that repeats what an already-ranked twin (the same question answered in
     another entry) says waits until after the rest, so twins don't crowd the top sources. A twin chunk that says
     something the ranked ones don't (the longer answer's extra parts) keeps its place."""
-    kept: dict[str, list[set[str]]] = {}
+    kept: dict[str, list[str]] = {}  # group -> texts of its chunks ranked so far
     entry_of_group: dict[str, str] = {}
     first, later = [], []
     for pos in order:
@@ -84,14 +86,13 @@ def collapse_twins(order: list[int], chunks: Sequence[Chunk]) -> list[int]:
         if not c.group:
             first.append(pos)
             continue
-        grams = _bigram_set(c.text)
         seen = kept.setdefault(c.group, [])
         twin = entry_of_group.setdefault(c.group, c.entry) != c.entry
-        if twin and any(_overlap(grams, other) >= TWIN_OVERLAP for other in seen):
+        if twin and any(_overlap(_bigram_set(c.text), _bigram_set(text)) >= TWIN_OVERLAP for text in seen):
             later.append(pos)
         else:
             first.append(pos)
-            seen.append(grams)
+            seen.append(c.text)
     return first + later
 
 
@@ -100,12 +101,13 @@ def collapse_twins(order: list[int], chunks: Sequence[Chunk]) -> list[int]:
 TWIN_OVERLAP = 0.5
 
 
-def _bigram_set(text: str) -> set[str]:
+@lru_cache(maxsize=8192)
+def _bigram_set(text: str) -> frozenset[str]:
     t = "".join(text.split())
-    return {t[i:i + 2] for i in range(len(t) - 1)}
+    return frozenset(t[i:i + 2] for i in range(len(t) - 1))
 
 
-def _overlap(a: set[str], b: set[str]) -> float:
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
     """Share of the smaller text's bigrams that the other has."""
     return len(a & b) / max(1, min(len(a), len(b)))
 
@@ -213,4 +215,4 @@ class Retriever:
                 for p in order]
         dense_top = float(dense[eligible].max()) if eligible.any() else -1.0
         lex_top = float(lex.max()) if len(lex) else 0.0
-        return Retrieval(hits, dense_top, lex_top)
+        return Retrieval(hits, dense_top, lex_top, tokens)
