@@ -204,14 +204,10 @@ class KnowledgeBase:
         dense_top = retrieval.dense_top if search_vec is qvec else self.retriever.best_dense(qvec, topic)
         vote = self.vote(qvec, hits, retrieval.tokens)
         margin = scope_margin(dense_top, qvec, self.probe_vectors)
-        reason = self._abstain_reason(text, hits, dense_top, margin)
-        abstained = reason is not None
-        answer, title, match = ("", "", "") if abstained else self._compose(hits)
-        if abstained:
-            answer = ABSTAIN_MESSAGES.get(reason.split(":")[0], ABSTAIN_MESSAGES["no_match"])
-            if reason.startswith("unknown_name:"):
-                answer = answer.format(name=reason.split(":", 1)[1])
-                reason = "unknown_name"
+        abstention = self._abstention(text, hits, dense_top, margin)
+        abstained = abstention is not None
+        reason = abstention[0] if abstention else None
+        answer, title, match = (abstention[1], "", "") if abstention else self._compose(hits)
         result = Answer(question=raw, abstained=abstained, answer=answer, title=title, match=match,
                         topic={"id": vote.id, "name": self.data.topic_name(vote.id), "confidence": vote.confidence,
                                "uncertain": vote.uncertain, "votes": vote.votes},
@@ -219,15 +215,18 @@ class KnowledgeBase:
         result.timing_ms = round((time.perf_counter() - t0) * 1000, 1)
         return result
 
-    def _abstain_reason(self, text: str, hits: list[Hit], dense_top: float, margin: float) -> str | None:
+    def _abstention(self, text: str, hits: list[Hit], dense_top: float, margin: float) -> tuple[str, str] | None:
+        """(abstain_reason, message) when the question should not be answered from these hits, else None."""
         if not hits or dense_top < self.abstain_below:
-            return "no_match"
+            return "no_match", ABSTAIN_MESSAGES["no_match"]
         if margin < self.min_margin:
-            return "off_domain"
+            return "off_domain", ABSTAIN_MESSAGES["off_domain"]
         if self.min_margin > -1.0:  # calibrated embedders only, like the margin
             lookup = unanswerable_lookup(text, [h.chunk.text for h in hits[:LOOKUP_PASSAGES]], self.mentions)
+            if lookup in ("price", "date"):
+                return f"no_{lookup}", ABSTAIN_MESSAGES[f"no_{lookup}"]
             if lookup:
-                return {"price": "no_price", "date": "no_date"}.get(lookup, lookup.replace("unknown:", "unknown_name:"))
+                return "unknown_name", ABSTAIN_MESSAGES["unknown_name"].format(name=lookup.split(":", 1)[1])
         return None
 
     def mentions(self, name: str) -> bool:

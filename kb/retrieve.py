@@ -127,12 +127,14 @@ class Retriever:
         self.alpha = alpha
         self._topic_of = np.array([c.topic for c in data.chunks])
         self.expander = EnglishExpander(lexical.vocab)
+        # ask() needs a question's translations twice (dense search text, lexical query): expand it once
+        self._expand = lru_cache(maxsize=1024)(lambda question: tuple(self.expander.expand(question)))
 
     def translations(self, question: str) -> list[str]:
         """Chinese words translating a mostly-English question's terms (empty otherwise)."""
         if not mostly_english(question):
             return []
-        return [t for t in self.expander.expand(question) if not t.startswith("#")]
+        return [t for t in self._expand(question) if not t.startswith("#")]
 
     def best_dense(self, qvec: np.ndarray, topic: str | None = None) -> float:
         """The best dense cosine over the (topic-filtered) corpus."""
@@ -146,7 +148,7 @@ class Retriever:
         lexical ranking in the fusion."""
         tokens = tokenize(question)
         if mostly_english(question):
-            extra = self.expander.expand(question)
+            extra = list(self._expand(question))
             if extra:
                 return tokens + extra, self.weights[1] * ENGLISH_LEXICAL_WEIGHT
         return tokens, self.weights[1]
