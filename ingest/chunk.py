@@ -3,7 +3,7 @@ a chunk never spans two sections, and long sections split on sentence boundaries
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from kb.schema import Chunk, content_id
 from kb.textnorm import fold, looks_like_question, normalize_space

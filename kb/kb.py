@@ -21,7 +21,7 @@ from .retrieve import Hit, Retriever, rrf_fuse
 from .schema import Chunk
 from .textnorm import normalize_space, strip_controls, tokenize
 from .scope import MIN_MARGIN, OFF_DOMAIN_LABEL, compact, scope_margin, unanswerable_lookup
-from .topics import EXAMPLE_K, EXAMPLE_WEIGHT, TopicVote, neighbour_shares, ranked_shares, to_vote
+from .topics import EXAMPLE_K, EXAMPLE_WEIGHT, NEIGHBOUR_K, TopicVote, ranked_shares, to_vote
 
 log = logging.getLogger(__name__)
 
@@ -156,9 +156,8 @@ class KnowledgeBase:
             ex_vectors = np.vstack([self.example_vectors, self._extra_vectors])
             ex_topics = self.example_topics + self._extra_topics
             example_lexical = self.example_lexical
-        index = {t: j for j, t in enumerate(self.topic_ids)}
         onehot = np.zeros((len(ex_topics), len(self.topic_ids)))
-        onehot[np.arange(len(ex_topics)), [index[t] for t in ex_topics]] = 1.0
+        onehot[np.arange(len(ex_topics)), [self.topic_ids.index(t) for t in ex_topics]] = 1.0
         dense = ex_vectors @ qvec[0]
         corrected = np.flatnonzero(dense[len(self.example_topics):] >= CORRECTION_MATCH) + len(self.example_topics)
         if len(corrected):
@@ -173,7 +172,7 @@ class KnowledgeBase:
         shares = ranked_shares(onehot[order], EXAMPLE_K)
         if hits:
             chunk_votes = np.array([[h.chunk.meta.get("votes", {}).get(t, 0.0) for t in self.topic_ids] for h in hits])
-            shares = EXAMPLE_WEIGHT * shares + (1 - EXAMPLE_WEIGHT) * neighbour_shares(chunk_votes)
+            shares = EXAMPLE_WEIGHT * shares + (1 - EXAMPLE_WEIGHT) * ranked_shares(chunk_votes, NEIGHBOUR_K)
         return to_vote(shares, self.topic_ids, self.settings.uncertain_share)
 
     # ---- questions -----------------------------------------------------------

@@ -59,8 +59,3 @@ def ranked_shares(votes: np.ndarray, k: int) -> np.ndarray:
         return np.zeros(np.shape(votes)[1] if np.ndim(votes) == 2 else 0)
     shares = (1.0 / np.arange(1, len(votes) + 1)) @ votes
     return shares / max(float(shares.sum()), 1e-12)
-
-
-def neighbour_shares(neighbour_votes: np.ndarray, k: int = NEIGHBOUR_K) -> np.ndarray:
-    """The retrieved chunks' vote: their own vote shares, the chunk at rank r weighted 1/r."""
-    return ranked_shares(neighbour_votes, k)
