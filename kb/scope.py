@@ -58,7 +58,7 @@ _ASKS_PRICE = re.compile(
     re.I)
 # A date asked for about an event (release, launch, founding), not "哪天能取代程序员".
 _ASKS_DATE = re.compile(
-    r"(?:哪一?天|哪一?年|几月几[号日]|什么时候|何时)(?:正式|首次|第一次)?(?:发布|上市|推出|开售|上线|发行|成立|提出|发表|诞生)|"
+    r"(?:哪一?天|哪一?年|几月|什么时候|什么时间|何时)[^，,。？?！!]{0,6}?(?:发布|上市|推出|开售|上线|发行|成立|提出|发表|诞生|问世)|"
     r"发布日期|发布时间|上市时间|\brelease date\b|"
     r"\bwhen (?:was|were|did|will|is|does)\b.*\b(?:released?|launch(?:ed)?|come out|came out|founded|introduced|proposed)\b", re.I)
 _ASKS_AMOUNT = re.compile(r"多少|多长|多大|多高|多重|几个|几[瓦卡张天年]|\bhow (?:many|much|long|big|large|fast)\b", re.I)

@@ -68,6 +68,7 @@ def test_mentions_uses_the_corpus(kb):
     "大模型能用来预测股票价格吗？",  # price is the subject, not what is asked
     "大模型怎么预测股票价格？",
     "大模型哪天能取代程序员？",  # "someday", not a date of an event
+    "什么时候该用 LoRA，什么时候该全量微调？",  # "when" of a choice, not of an event
     "训练大模型需要多少显存？",
 ])
 def test_questions_about_prices_or_time_are_not_lookups(question):
@@ -82,6 +83,8 @@ def test_questions_about_prices_or_time_are_not_lookups(question):
     ("What's the price of GPT-4 API access?", "price"),
     ("Claude 3 Opus 是什么时候发布的？", "date"),
     ("When was Llama 2 released?", "date"),
+    ("Gemini 是哪一年幾月正式發表的？", "date"),  # words between the time asked and the event
+    ("BERT 是什么时候由谷歌提出的？", "date"),
 ])
 def test_lookups_are_recognised(question, kind):
     assert unanswerable_lookup(question, ["无关"], EVERYWHERE) == kind
