@@ -24,7 +24,7 @@ from kb.textnorm import tokenize
 from kb.topics import to_vote, vote_shares
 
 from .cache import EmbeddingCache
-from .chunk import chunk_document
+from .chunk import chunk_document, parent_chunks
 from .clean import strip_site_noise
 from .load import Document, Skipped, load_corpus
 from .taxonomy import Taxonomy, is_taxonomy, load_taxonomy, parse_taxonomy
@@ -32,7 +32,7 @@ from kb.scope import OFF_DOMAIN_LABEL, OFF_DOMAIN_PROBES
 
 log = logging.getLogger(__name__)
 
-CHUNKER_VERSION = 8  # bump when chunking or lexical tokenization changes
+CHUNKER_VERSION = 9  # bump when chunking or lexical tokenization changes
 DEFAULT_TAXONOMY = ROOT / "data" / "seed" / "000_95118d8ff96ae265.txt"
 NEAR_DUPLICATE = 0.97  # cosine above which two chunks from different sections are reported as near-duplicates
 
@@ -43,6 +43,7 @@ class BuildReport:
     files: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     chunks: int = 0
+    parents: int = 0  # whole-section chunks over short sub-sections (ingest/chunk.py parent_chunks)
     duplicates_dropped: int = 0
     near_duplicates: list[tuple[str, str, float]] = field(default_factory=list)
     embedded: int = 0
@@ -55,7 +56,8 @@ class BuildReport:
         if self.noop:
             return f"index is up to date ({self.files} files, {self.chunks} chunks); nothing to embed ({self.seconds:.2f} s)"
         topics = ", ".join(f"{k} {v}" for k, v in self.topics.items())
-        lines = [f"{self.files} files, {self.chunks} chunks ({self.duplicates_dropped} exact duplicates dropped, "
+        lines = [f"{self.files} files, {self.chunks} chunks + {self.parents} whole sections "
+                 f"({self.duplicates_dropped} exact duplicates dropped, "
                  f"{len(self.near_duplicates)} near-duplicate pairs), embedded {self.embedded} texts, reused {self.reused}, "
                  f"{self.seconds:.1f} s", f"topics: {topics}"]
         lines += [f"skipped {s.source}: {s.reason}" for s in self.skipped]
@@ -105,7 +107,7 @@ def _previous_fingerprint(index_dir: Path) -> dict | None:
 
 
 def chunk_corpus(docs: list[Document], settings: Settings) -> tuple[list[Chunk], int]:
-    """All chunks in corpus order with exact duplicates collapsed (first occurrence kept)."""
+    """All chunks in corpus order with exact duplicates collapsed (first occurrence kept), then the parent chunks."""
     seen: set[str] = set()
     chunks, dropped = [], 0
     for doc in docs:
@@ -115,6 +117,7 @@ def chunk_corpus(docs: list[Document], settings: Settings) -> tuple[list[Chunk],
                 continue
             seen.add(chunk.id)
             chunks.append(chunk)
+    chunks += [p for p in parent_chunks(chunks) if p.id not in seen]
     return chunks, dropped
 
 
@@ -158,7 +161,7 @@ def build_index(settings: Settings, progress: Callable[[int, int], None] | None 
         fp = fingerprint(settings, docs, taxonomy)
         if not force and _previous_fingerprint(index_dir) == fp:
             manifest = read_manifest((index_dir / CURRENT).resolve())
-            return BuildReport(noop=True, files=len(docs), skipped=skipped, chunks=manifest["counts"]["chunks"],
+            return BuildReport(noop=True, files=len(docs), skipped=skipped, chunks=manifest["counts"]["chunks"] - manifest["counts"].get("parents", 0),
                                seconds=time.perf_counter() - t0, build=manifest["build_id"])
         try:
             return _build(settings, docs, skipped, taxonomy, fp, progress, t0)
@@ -204,9 +207,11 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     store = store_class(settings.store).for_build(settings, build_id, embedder.dim)
     store.add(np.vstack([p_vecs, q_vecs]) if len(q_vecs) else p_vecs,
               [{"topic": chunks[i].topic, "source": chunks[i].source} for i, _ in rows])
-    near = find_near_duplicates(chunks, p_vecs)
-    counts = Counter(c.topic for c in chunks)
-    report = BuildReport(files=len(docs), skipped=skipped, chunks=len(chunks), duplicates_dropped=dropped,
+    own = [i for i, c in enumerate(chunks) if c.kind != "parent"]  # a parent repeats its sub-sections: not counted
+    near = find_near_duplicates([chunks[i] for i in own], p_vecs[own])
+    counts = Counter(chunks[i].topic for i in own)
+    report = BuildReport(files=len(docs), skipped=skipped, chunks=len(own), parents=len(chunks) - len(own),
+                         duplicates_dropped=dropped,
                          near_duplicates=near, embedded=n1 + n2 + n3 + n4, reused=total - (n1 + n2 + n3 + n4),
                          topics={t: counts.get(t, 0) for t in topic_ids})
     report.seconds = time.perf_counter() - t0
@@ -214,7 +219,7 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
         "schema_version": SCHEMA_VERSION, "build_id": build_id, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "embedder": {"name": settings.embedder, "id": embedder.id, "dim": embedder.dim},
         "store": store.describe(),
-        "counts": {"files": len(docs), "chunks": len(chunks), "vectors": len(store), "faq_questions": len(entries),
+        "counts": {"files": len(docs), "chunks": len(chunks), "parents": report.parents, "vectors": len(store), "faq_questions": len(entries),
                    "examples": len(examples), "duplicates_dropped": dropped, "near_duplicates": len(near)},
         "files": fp["files"], "taxonomy": {"source": taxonomy.source, "sha256": taxonomy.sha256},
         "topics": report.topics, "near_duplicates": [list(p) for p in near[:50]],
@@ -225,7 +230,7 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
         Path(settings.index_dir), manifest, chunks, [tokenize(p) for p in passages], rows, store,
         [(e.topic, e.text) for e in taxonomy.examples] + [(OFF_DOMAIN_LABEL, p) for p in probes], np.vstack([e_vecs, o_vecs]),
         [(c.id, c.name, c.description) for c in taxonomy.categories],
-        [(d.source, d.sha256, d.encoding, sum(1 for c in chunks if c.source == d.source)) for d in docs]))
+        [(d.source, d.sha256, d.encoding, sum(1 for c in chunks if c.source == d.source and c.kind != "parent")) for d in docs]))
     kept = {p.name for p in (Path(settings.index_dir) / BUILDS).iterdir() if p.is_dir() and not p.name.startswith(".")}
     store_class(settings.store).prune(settings, kept)  # old Chroma collections go once their build folder has
     report.seconds = time.perf_counter() - t0

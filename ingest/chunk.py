@@ -1,10 +1,13 @@
 """Structure-aware chunking: headings, numbered sections, bold sub-heads, Q/A pairs and code become the outline;
-a chunk never spans two sections, and long sections split on sentence boundaries with a little overlap."""
+a chunk never spans two sections, and long sections split on sentence boundaries with a little overlap.
+A section made of short sub-sections also gets one "parent" chunk holding all of it (see parent_chunks)."""
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 
+from kb.answer import merge_texts
 from kb.schema import Chunk, content_id
 from kb.textnorm import fold, looks_like_question, normalize_space
 
@@ -298,3 +301,36 @@ def chunk_document(text: str, source: str, max_chars: int = 420, overlap_chars: 
 def _has_content(section_lines: list[str], has_heading: bool) -> bool:
     body = section_lines[1:] if has_heading else section_lines
     return any(line.strip() for line in body)
+
+
+# A section whose own text and direct sub-sections fit in this many characters also becomes one parent chunk.
+# Measured with 600 and 1000 (docs/quality.md); e5 reads about the first 500 tokens, BM25 all of it.
+PARENT_MAX_CHARS = 1000
+
+
+def parent_chunks(chunks: list[Chunk], max_chars: int = PARENT_MAX_CHARS) -> list[Chunk]:
+    """One extra chunk per section that has sub-sections and fits in max_chars: the section's own text, then each
+    direct sub-section's text (with its heading line, as chunks have it), in document order. A broad question ("多模态学习还有哪些挑战") then
+    matches the whole section instead of one of its sub-points; the sub-sections stay chunks of their own, so
+    a specific question still finds its sub-point. Chunks must be in document order within each source."""
+    by_path: dict[tuple[str, tuple[str, ...]], list[int]] = defaultdict(list)
+    for i, c in enumerate(chunks):
+        if c.kind != "parent":
+            by_path[(c.source, c.title_path)].append(i)
+    children: dict[tuple[str, tuple[str, ...]], list[int]] = defaultdict(list)
+    for (source, path), positions in by_path.items():
+        if len(path) >= 2:
+            children[(source, path[:-1])] += positions
+    parents = []
+    for (source, path), kids in children.items():
+        if len(kids) < 2:
+            continue
+        members = sorted(by_path.get((source, path), []) + kids)
+        text = merge_texts([chunks[m].text for m in members])  # a section's first chunk starts with its heading
+        if len(text) > max_chars:
+            continue
+        start = min(chunks[m].span[0] for m in members)
+        parents.append(Chunk(id=content_id(text), text=text, title_path=path, source=source,
+                             span=(start, max(chunks[m].span[1] for m in members)),
+                             section=f"{source}#parent@{start}", kind="parent"))
+    return parents

@@ -201,7 +201,7 @@ class KnowledgeBase:
         hits = retrieval.hits
         # Scope and the taxonomy-example vote use the question as asked, not the translation-augmented vector.
         dense_top = retrieval.dense_top if search_vec is qvec else self.retriever.best_dense(qvec, topic)
-        vote = self.vote(qvec, hits, retrieval.tokens)
+        vote = self.vote(qvec, retrieval.neighbours, retrieval.tokens)
         margin = scope_margin(dense_top, qvec, self.probe_vectors)
         abstention = self._abstention(text, hits, dense_top, margin)
         abstained = abstention is not None
@@ -267,10 +267,11 @@ class KnowledgeBase:
 
     def topics(self) -> list[dict]:
         """Categories in taxonomy order with their names and chunk counts."""
-        counts = Counter(c.topic for c in self.data.chunks)
+        counts = Counter(c.topic for c in self.data.chunks if c.kind != "parent")
         return [{"id": t, "name": name, "chunks": counts.get(t, 0)} for t, name in self.data.topics]
 
     def chunks(self, topic: str | None = None) -> list[Chunk]:
-        """Every chunk (of one topic), in corpus order, for browsing."""
+        """Every chunk (of one topic), in corpus order, for browsing; parent chunks repeat their sub-sections and
+        are left out."""
         self._check_topic(topic)
-        return [c for c in self.data.chunks if topic is None or c.topic == topic]
+        return [c for c in self.data.chunks if c.kind != "parent" and (topic is None or c.topic == topic)]

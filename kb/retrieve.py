@@ -51,6 +51,7 @@ class Retrieval:
     dense_top: float  # best dense cosine over the whole (filtered) corpus
     lexical_top: float
     tokens: list[str] = field(default_factory=list)  # the lexical query (with translations for English)
+    neighbours: list[Hit] = field(default_factory=list)  # the ranking without parent chunks, for the topic vote
 
 
 def rrf_fuse(rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int = 60) -> dict[int, float]:
@@ -96,6 +97,32 @@ def collapse_twins(order: list[int], chunks: Sequence[Chunk]) -> list[int]:
     return first + later
 
 
+def defer_covered(order: list[int], parent_of: dict[int, int]) -> list[int]:
+    """Keep ranking order, but a chunk whose parent chunk (its whole section) is already ranked waits until after
+    the rest: the parent holds its text. A parent ranked after one of its sub-sections keeps its place, since it
+    adds the sibling sub-sections."""
+    placed: set[int] = set()
+    first, later = [], []
+    for pos in order:
+        (later if parent_of.get(pos) in placed else first).append(pos)
+        placed.add(pos)
+    return first + later
+
+
+def parents_of(chunks: Sequence[Chunk]) -> dict[int, int]:
+    """Chunk position -> position of the parent chunk that contains it (ingest/chunk.py parent_chunks): the
+    chunks of the parent's own section and of its direct sub-sections."""
+    parent_at = {(c.source, c.title_path): i for i, c in enumerate(chunks) if c.kind == "parent"}
+    out = {}
+    for i, c in enumerate(chunks):
+        if c.kind == "parent":
+            continue
+        p = parent_at.get((c.source, c.title_path), parent_at.get((c.source, c.title_path[:-1])))
+        if p is not None:
+            out[i] = p
+    return out
+
+
 # A twin chunk sharing this much of its character bigrams with a ranked chunk of the same question is a repeat.
 # Deferring only repeats (not every chunk of the twin entry) raised test R@5 0.83 -> 0.84; 0.3-0.7 measure the same.
 TWIN_OVERLAP = 0.5
@@ -126,6 +153,7 @@ class Retriever:
         self.fusion = fusion
         self.alpha = alpha
         self._topic_of = np.array([c.topic for c in data.chunks])
+        self._parent_of = parents_of(data.chunks)
         self.expander = EnglishExpander(lexical.vocab)
         # ask() needs a question's translations twice (dense search text, lexical query): expand it once
         self._expand = lru_cache(maxsize=1024)(lambda question: tuple(self.expander.expand(question)))
@@ -215,9 +243,15 @@ class Retriever:
         if len(order) < k:
             extra = [int(i) for i in np.argsort(-dense) if eligible[i] and int(i) not in fused]
             order += extra[: k - len(order)]
-        order = collapse_twins(order, self.data.chunks)[:k]
-        hits = [Hit(self.data.chunks[p], p, float(fused.get(p, 0.0)), float(dense[p]), float(qscore[p]), float(lex[p]))
-                for p in order]
+        ranked = collapse_twins(order, self.data.chunks)
+
+        def hit(p: int) -> Hit:
+            return Hit(self.data.chunks[p], p, float(fused.get(p, 0.0)), float(dense[p]), float(qscore[p]), float(lex[p]))
+
+        hits = [hit(p) for p in defer_covered(ranked, self._parent_of)[:k]]
+        # The topic vote reads the ranking as if there were no parent chunks: a parent's own vote is that of a
+        # broader section, which cost 5 questions' topics and gained none over the seven question sets.
+        neighbours = [hit(p) for p in ranked if self.data.chunks[p].kind != "parent"][:k] if self._parent_of else hits
         dense_top = float(dense[eligible].max()) if eligible.any() else -1.0
         lex_top = float(lex.max()) if len(lex) else 0.0
-        return Retrieval(hits, dense_top, lex_top, tokens)
+        return Retrieval(hits, dense_top, lex_top, tokens, neighbours)

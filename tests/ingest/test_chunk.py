@@ -1,4 +1,4 @@
-from ingest.chunk import chunk_document, mark_code, question_key
+from ingest.chunk import chunk_document, mark_code, parent_chunks, question_key
 from ingest.clean import strip_site_noise
 from kb.config import ROOT
 
@@ -63,3 +63,55 @@ def test_site_noise_removed_content_kept():
     cleaned = strip_site_noise(raw)
     assert "layout" not in cleaned and "no_toc" not in cleaned and "跳转至" not in cleaned and "<img" not in cleaned
     assert "# 标题" in cleaned and "正文内容。" in cleaned
+
+
+OUTLINE = """# 指南
+
+## 1. 挑战
+
+多模态学习还有几个难题。
+
+### 1.1 融合
+
+如何融合不同模态的信息是一个难题。
+
+### 1.2 数据
+
+多模态标注数据仍然稀缺。
+
+## 2. 长章节
+
+### 2.1 第一部分
+
+""" + "".join(f"第{i}句很长的内容。" for i in range(120)) + """
+
+### 2.2 第二部分
+
+另一段内容。
+
+## 3. 只有一个小节
+
+### 3.1 唯一
+
+单独的内容。
+"""
+
+
+def test_a_section_of_short_sub_sections_also_becomes_one_parent_chunk():
+    chunks = chunk_document(OUTLINE, "guide.md")
+    parents = parent_chunks(chunks)
+    assert [p.title_path for p in parents] == [("指南", "1. 挑战")]  # 2 is too long, 3 has one sub-section
+    parent = parents[0]
+    assert parent.kind == "parent" and not (parent.question or parent.entry or parent.group)
+    # the section's own text, then each sub-section under its heading, in document order
+    assert parent.text == "\n".join(c.text for c in chunks[:3])
+    assert "1.1 融合" in parent.text and parent.text.endswith("多模态标注数据仍然稀缺。")
+    kids = [c for c in chunks if c.title_path[:2] == ("指南", "1. 挑战")]
+    assert parent.span == (kids[0].span[0], kids[-1].span[1])
+    assert all(c.kind != "parent" for c in chunks)  # the sub-sections stay chunks of their own
+
+
+def test_parent_chunks_respect_the_size_limit():
+    chunks = chunk_document(OUTLINE, "guide.md")
+    assert parent_chunks(chunks, max_chars=30) == []
+    assert all(len(p.text) <= 1000 for p in parent_chunks(_chunks("002_*.txt")))

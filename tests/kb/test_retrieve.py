@@ -1,5 +1,5 @@
-"""Ranking helpers: reciprocal-rank fusion and twin collapsing."""
-from kb.retrieve import collapse_twins, rrf_fuse
+"""Ranking helpers: reciprocal-rank fusion, twin collapsing, parent chunks."""
+from kb.retrieve import collapse_twins, defer_covered, parents_of, rrf_fuse
 from kb.schema import Chunk
 
 
@@ -45,3 +45,35 @@ def test_english_questions_search_with_their_translations(kb):
 def test_english_off_domain_question_still_abstains(kb):
     ans = kb.ask("What's a good stretching routine for lower back pain?")
     assert ans.abstained and ans.abstain_reason in ("off_domain", "no_match")
+
+
+def test_a_chunk_whose_parent_is_ranked_waits():
+    # 3 is the parent of 0 and 1: after it, its sub-sections go to the end; before it, they keep their place
+    assert defer_covered([3, 0, 2, 1], {0: 3, 1: 3}) == [3, 2, 0, 1]
+    assert defer_covered([0, 3, 1, 2], {0: 3, 1: 3}) == [0, 3, 2, 1]
+
+
+def test_parents_are_found_by_title_path():
+    p = Chunk(id="p", text="x", title_path=("doc", "1. 挑战"), source="s.txt", span=(0, 9), kind="parent")
+    own = Chunk(id="a", text="a", title_path=("doc", "1. 挑战"), source="s.txt", span=(0, 1))
+    kid = Chunk(id="b", text="b", title_path=("doc", "1. 挑战", "1.1 融合"), source="s.txt", span=(2, 3))
+    other = Chunk(id="c", text="c", title_path=("doc", "1. 挑战", "1.1 融合"), source="t.txt", span=(2, 3))
+    grandchild = Chunk(id="d", text="d", title_path=("doc", "1. 挑战", "1.1 融合", "x"), source="s.txt", span=(4, 5))
+    assert parents_of([p, own, kid, other, grandchild]) == {1: 0, 2: 0}
+
+
+def test_sources_do_not_repeat_a_ranked_parent(kb):
+    ans = kb.ask("多模态学习现在面临哪些挑战？")
+    by_id = {c.id: c for c in kb.data.chunks}
+    top = [by_id[s.chunk_id] for s in ans.sources[:5]]
+    for i, c in enumerate(top):
+        if c.kind == "parent":
+            assert not any(t.source == c.source and c.title_path in (t.title_path, t.title_path[:-1])
+                           for t in top[i + 1:] if t.kind != "parent")
+    assert any(c.kind == "parent" for c in top)
+
+
+def test_browsing_and_topic_counts_leave_parents_out(kb):
+    assert all(c.kind != "parent" for c in kb.chunks())
+    assert sum(t["chunks"] for t in kb.topics()) == sum(1 for c in kb.data.chunks if c.kind != "parent")
+    assert any(c.kind == "parent" for c in kb.data.chunks)
