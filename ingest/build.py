@@ -106,8 +106,10 @@ def _previous_fingerprint(index_dir: Path) -> dict | None:
         return None
 
 
-def chunk_corpus(docs: list[Document], settings: Settings) -> tuple[list[Chunk], int]:
-    """All chunks in corpus order with exact duplicates collapsed (first occurrence kept), then the parent chunks."""
+def chunk_corpus(docs: list[Document], settings: Settings,
+                 fits: Callable[[str], bool] | None = None) -> tuple[list[Chunk], int]:
+    """All chunks in corpus order with exact duplicates collapsed (first occurrence kept), then the parent chunks
+    (whole sections that fits: the embedder can read all of one)."""
     seen: set[str] = set()
     chunks, dropped = [], 0
     for doc in docs:
@@ -117,7 +119,7 @@ def chunk_corpus(docs: list[Document], settings: Settings) -> tuple[list[Chunk],
                 continue
             seen.add(chunk.id)
             chunks.append(chunk)
-    chunks += [p for p in parent_chunks(chunks) if p.id not in seen]
+    chunks += [p for p in parent_chunks(chunks, fits) if p.id not in seen]
     return chunks, dropped
 
 
@@ -174,7 +176,7 @@ def build_index(settings: Settings, progress: Callable[[int, int], None] | None 
 def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], taxonomy: Taxonomy, fp: dict,
            progress: Callable[[int, int], None] | None, t0: float) -> BuildReport:
     embedder = get_embedder(settings.embedder)
-    chunks, dropped = chunk_corpus(docs, settings)
+    chunks, dropped = chunk_corpus(docs, settings, lambda text: embedder.token_count(text) <= embedder.max_tokens)
     entries = faq_entries(chunks)
     cache = EmbeddingCache(Path(settings.index_dir) / "cache" / "embeddings.sqlite", embedder.id, embedder.dim)
     passages = [c.embedding_text() for c in chunks]

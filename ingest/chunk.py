@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Callable
 
 from kb.answer import merge_texts
 from kb.schema import Chunk, content_id
@@ -303,16 +304,18 @@ def _has_content(section_lines: list[str], has_heading: bool) -> bool:
     return any(line.strip() for line in body)
 
 
-# A section whose own text and direct sub-sections fit in this many characters also becomes one parent chunk.
-# Measured with 600 and 1000 (docs/quality.md); e5 reads about the first 500 tokens, BM25 all of it.
-PARENT_MAX_CHARS = 1000
+# Parent chunks are never longer than this; within it, the embedder must be able to read all of one (fits).
+PARENT_MAX_CHARS = 2000
 
 
-def parent_chunks(chunks: list[Chunk], max_chars: int = PARENT_MAX_CHARS) -> list[Chunk]:
-    """One extra chunk per section that has sub-sections and fits in max_chars: the section's own text, then each
-    direct sub-section's text (with its heading line, as chunks have it), in document order. A broad question ("多模态学习还有哪些挑战") then
-    matches the whole section instead of one of its sub-points; the sub-sections stay chunks of their own, so
-    a specific question still finds its sub-point. Chunks must be in document order within each source."""
+def parent_chunks(chunks: list[Chunk], fits: Callable[[str], bool] | None = None,
+                  max_chars: int = PARENT_MAX_CHARS) -> list[Chunk]:
+    """One extra chunk per section that has sub-sections: the section's own text, then each direct sub-section's
+    text (with its heading line, as chunks have it), in document order. A broad question ("多模态学习还有哪些挑战")
+    then matches the whole section instead of one of its sub-points; the sub-sections stay chunks of their own,
+    so a specific question still finds its sub-point. A section is made a parent only when it is at most
+    max_chars long and fits(its embedding text) holds (ingest passes: within the embedder's token limit).
+    Chunks must be in document order within each source."""
     by_path: dict[tuple[str, tuple[str, ...]], list[int]] = defaultdict(list)
     for i, c in enumerate(chunks):
         if c.kind != "parent":
@@ -330,7 +333,9 @@ def parent_chunks(chunks: list[Chunk], max_chars: int = PARENT_MAX_CHARS) -> lis
         if len(text) > max_chars:
             continue
         start = min(chunks[m].span[0] for m in members)
-        parents.append(Chunk(id=content_id(text), text=text, title_path=path, source=source,
-                             span=(start, max(chunks[m].span[1] for m in members)),
-                             section=f"{source}#parent@{start}", kind="parent"))
+        parent = Chunk(id=content_id(text), text=text, title_path=path, source=source,
+                       span=(start, max(chunks[m].span[1] for m in members)), section=f"{source}#parent@{start}",
+                       kind="parent")
+        if fits is None or fits(parent.embedding_text()):
+            parents.append(parent)
     return parents

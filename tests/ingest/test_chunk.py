@@ -83,7 +83,7 @@ OUTLINE = """# 指南
 
 ### 2.1 第一部分
 
-""" + "".join(f"第{i}句很长的内容。" for i in range(120)) + """
+""" + "".join(f"第{i}句很长的内容。" for i in range(250)) + """
 
 ### 2.2 第二部分
 
@@ -111,7 +111,13 @@ def test_a_section_of_short_sub_sections_also_becomes_one_parent_chunk():
     assert all(c.kind != "parent" for c in chunks)  # the sub-sections stay chunks of their own
 
 
-def test_parent_chunks_respect_the_size_limit():
+def test_parent_chunks_respect_the_size_limits():
     chunks = chunk_document(OUTLINE, "guide.md")
     assert parent_chunks(chunks, max_chars=30) == []
-    assert all(len(p.text) <= 1000 for p in parent_chunks(_chunks("002_*.txt")))
+    assert parent_chunks(chunks, fits=lambda text: len(text) < 30) == []  # the embedder could not read it all
+    assert all(len(p.text) <= 2000 for p in parent_chunks(_chunks("002_*.txt")))
+
+
+def test_ingest_makes_parents_the_embedder_reads_whole(kb):
+    parents = [c for c in kb.data.chunks if c.kind == "parent"]
+    assert parents and all(kb.embedder.token_count(p.embedding_text()) <= kb.embedder.max_tokens for p in parents)
