@@ -115,9 +115,25 @@ def _verify_checksums(build: Path, expected: dict[str, str], record: str = MANIF
                                f"rebuild it with: {REBUILD_HINT}")
 
 
+# A reader that resolved a build just before two rebuilds swapped in newer ones can find it pruned while it reads;
+# it then loads the build now current instead (tests/reliability/test_concurrency.py).
+LOAD_ATTEMPTS = 3
+
+
 def load_index(index_dir: Path, embedder_name: str | None = None) -> IndexData:
     """Load the current build, checking schema, embedder, checksums and that all files come from one build."""
-    build = current_build(index_dir)
+    for _ in range(LOAD_ATTEMPTS - 1):
+        build = current_build(index_dir)
+        try:
+            return _load_build(build, embedder_name)
+        except (IndexCorrupt, OSError, RuntimeError):  # RuntimeError: FAISS reading a file that just went
+            if current_build(index_dir) == build:
+                raise  # really broken
+            # else: swapped out and pruned while we read it; load the build now current
+    return _load_build(current_build(index_dir), embedder_name)
+
+
+def _load_build(build: Path, embedder_name: str | None) -> IndexData:
     manifest = read_manifest(build)
     built_with = manifest.get("embedder", {}).get("name")
     if embedder_name and built_with != embedder_name:

@@ -6,6 +6,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
+from kb import index
+from kb.errors import IndexCorrupt
 from kb.kb import KnowledgeBase
 
 from .conftest import QUESTIONS, RAG, RAG_CHANGED, answer_json, build_tiny, copy_index, settings, write_tiny_corpus
@@ -87,3 +91,35 @@ def _sha(path) -> str:
     import hashlib
 
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_build_pruned_while_loading_gives_way_to_the_current_one(tiny_built, tmp_path, monkeypatch):
+    """The race the test above can hit: a reader resolves a build, two rebuilds swap in newer ones and prune it."""
+    corpus, built = tiny_built
+    index_dir = copy_index(built, tmp_path / "index")
+    first = index.current_build(index_dir)
+    real = index._load_build
+    calls: list = []
+
+    def load(build, embedder_name):
+        calls.append(build)
+        if len(calls) == 1:  # while this reader reads `first`, a rebuild replaces it
+            build_tiny(corpus, index_dir, force=True)
+            raise IndexCorrupt("index file vectors.faiss is missing; rebuild it with: python -m ingest")
+        return real(build, embedder_name)
+
+    monkeypatch.setattr(index, "_load_build", load)
+    data = index.load_index(index_dir)
+    assert calls[0] == first and calls[1] != first and data.path == index.current_build(index_dir)
+
+    # A build that is really broken (and still current) is reported, not retried forever.
+    calls.clear()
+
+    def broken(build, embedder_name):
+        calls.append(build)
+        raise IndexCorrupt("index file vectors.faiss is missing; rebuild it with: python -m ingest")
+
+    monkeypatch.setattr(index, "_load_build", broken)
+    with pytest.raises(IndexCorrupt):
+        index.load_index(index_dir)
+    assert len(calls) == 1
