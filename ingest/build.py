@@ -20,7 +20,7 @@ from kb.errors import BuildFailed, KBError
 from kb.index import BUILDS, CURRENT, crash_point_for_tests, load_index, read_manifest, write_build
 from kb.schema import SCHEMA_VERSION, Chunk
 from kb.store import FaissStore, store_class
-from kb.textnorm import tokenize
+from kb.textnorm import to_simplified, tokenize
 from kb.topics import to_vote, vote_shares
 
 from .cache import EmbeddingCache
@@ -32,7 +32,7 @@ from kb.scope import OFF_DOMAIN_LABEL, OFF_DOMAIN_PROBES
 
 log = logging.getLogger(__name__)
 
-CHUNKER_VERSION = 9  # bump when chunking or lexical tokenization changes
+CHUNKER_VERSION = 10  # bump when chunking, lexical tokenization or the text embedded changes
 DEFAULT_TAXONOMY = ROOT / "data" / "seed" / "000_95118d8ff96ae265.txt"
 NEAR_DUPLICATE = 0.97  # cosine above which two chunks from different sections are reported as near-duplicates
 
@@ -179,10 +179,12 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     chunks, dropped = chunk_corpus(docs, settings, lambda text: embedder.token_count(text) <= embedder.max_tokens)
     entries = faq_entries(chunks)
     cache = EmbeddingCache(Path(settings.index_dir) / "cache" / "embeddings.sqlite", embedder.id, embedder.dim)
-    passages = [c.embedding_text() for c in chunks]
-    questions = [q for q, _ in entries]
-    examples = [e.text for e in taxonomy.examples]
-    probes = list(OFF_DOMAIN_PROBES)
+    # Everything is embedded in Simplified script (questions too, kb.embed_query): e5 ranks passages in the
+    # question's own script first, so a Traditional question missed Simplified answers and the other way round.
+    passages = [to_simplified(c.embedding_text()) for c in chunks]
+    questions = [to_simplified(q) for q, _ in entries]
+    examples = [to_simplified(e.text) for e in taxonomy.examples]
+    probes = [to_simplified(p) for p in OFF_DOMAIN_PROBES]
     total = len(passages) + len(questions) + len(examples) + len(probes)
     done = [0]
 
@@ -229,7 +231,7 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
         "fingerprint": fp, "seconds": round(report.seconds, 2),
     }
     report.build = str(write_build(
-        Path(settings.index_dir), manifest, chunks, [tokenize(p) for p in passages], rows, store,
+        Path(settings.index_dir), manifest, chunks, [tokenize(c.embedding_text()) for c in chunks], rows, store,
         [(e.topic, e.text) for e in taxonomy.examples] + [(OFF_DOMAIN_LABEL, p) for p in probes], np.vstack([e_vecs, o_vecs]),
         [(c.id, c.name, c.description) for c in taxonomy.categories],
         [(d.source, d.sha256, d.encoding, sum(1 for c in chunks if c.source == d.source and c.kind != "parent")) for d in docs]))

@@ -19,7 +19,7 @@ from .index import IndexData, load_index
 from .lexical import LexicalIndex
 from .retrieve import Hit, Retriever, rrf_fuse
 from .schema import Chunk
-from .textnorm import normalize_space, strip_controls, tokenize
+from .textnorm import normalize_space, strip_controls, to_simplified, tokenize
 from .scope import MIN_MARGIN, OFF_DOMAIN_LABEL, compact, scope_margin, unanswerable_lookup
 from .topics import EXAMPLE_K, EXAMPLE_WEIGHT, NEIGHBOUR_K, TopicVote, ranked_shares, to_vote
 
@@ -177,7 +177,7 @@ class KnowledgeBase:
 
     # ---- questions -----------------------------------------------------------
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embedder.embed_queries([text])
+        return self.embedder.embed_queries([to_simplified(text)])  # dense matching is in one script (see ingest)
 
     def _search_vector(self, text: str, qvec: np.ndarray) -> np.ndarray:
         """The vector to search with: for a question in English, the question followed by the Chinese
