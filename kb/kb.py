@@ -17,7 +17,7 @@ from .errors import BadInput
 from .feedback import FeedbackStore
 from .index import IndexData, load_index
 from .lexical import LexicalIndex
-from .retrieve import Hit, Retriever, rrf_fuse
+from .retrieve import Hit, Retriever, mostly_english, rrf_fuse
 from .schema import Chunk
 from .textnorm import normalize_space, strip_controls, to_simplified, tokenize
 from .scope import MIN_MARGIN, OFF_DOMAIN_LABEL, compact, scope_margin, unanswerable_lookup
@@ -71,7 +71,8 @@ class Answer:
     timing_ms: float = 0.0
     # why it abstained: "no_match" (nothing similar), "off_domain" (closer to everyday off-domain questions),
     # "no_price" / "no_date" (asks for a price or date that no matching passage states),
-    # "unknown_name" (asks about a numbered product the corpus never mentions); None when it answered
+    # "unknown_name" (is about a name the corpus never mentions, or asks an amount of an unknown numbered
+    # product); None when it answered
     abstain_reason: str | None = None
 
     def to_json(self) -> dict:
@@ -221,7 +222,8 @@ class KnowledgeBase:
         if margin < self.min_margin:
             return "off_domain", ABSTAIN_MESSAGES["off_domain"]
         if self.min_margin > -1.0:  # calibrated embedders only, like the margin
-            lookup = unanswerable_lookup(text, [h.chunk.text for h in hits[:LOOKUP_PASSAGES]], self.mentions)
+            lookup = unanswerable_lookup(text, [h.chunk.text for h in hits[:LOOKUP_PASSAGES]], self.mentions,
+                                         mostly_english(text))
             if lookup in ("price", "date"):
                 return f"no_{lookup}", ABSTAIN_MESSAGES[f"no_{lookup}"]
             if lookup:

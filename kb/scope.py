@@ -69,15 +69,126 @@ _PRODUCT = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z]+-?\d+(?:\.\d+)?[A-Za-z]*|[A-
                       r"|[\u4e00-\u9fff]{2,}\s?\d+\.\d+)(?:[\s-]\d+[A-Za-z]+)?(?![A-Za-z0-9])")
 
 
+# ---- questions about a name the corpus never mentions -----------------------------------------------------
+# "LoRA 的秩 r 设多少", "FlashAttention 为什么更快", "Kimi 和豆包哪个好": near-domain, so they pass the probe
+# margin, and the nearest passage (fine-tuning, attention) answers a different question. A question is about a
+# name unless the name is given as an example, a tool, a place or a source ("像 Qwen 这样的大模型", "用 Gemini 来
+# 初筛简历", "在 Dify 上搭的客服", "从 Kaggle 下载的数据"); then the general question underneath is answered.
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[._@+\-][A-Za-z0-9]+)*|\d+(?:\.\d+)?[A-Za-z0-9]*")
+_CAMEL_PART = re.compile(r"[A-Z]{2,}(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+# Capitalised words that are ordinary words in Chinese text ("学习 App"), and acronyms too general to be a name.
+_COMMON_WORDS = frozenset({"app", "apps", "prompt", "prompts", "token", "tokens", "agent", "agents", "bot", "bots",
+                           "demo", "bug", "ok", "wifi", "email", "pdf", "excel", "word"})
+_GENERIC_ACRONYMS = frozenset({"LLM", "LLMS", "API", "APIS", "GPU", "GPUS", "TPU", "CPU", "NLP", "URL", "HTML", "FAQ",
+                               "AIGC", "SDK", "APP"})
+_INCIDENTAL_BEFORE = re.compile(
+    r"(?:像|比如|例如|譬如|类似|好比|诸如|用|拿|从|把|通过|基于|借助|一张|一台|一个|\blike|\bsuch as|\be\.g\.,?|\busing"
+    r"|\bon|\bwith|\bfrom|\bvia|\bis an?)\s*$", re.I)
+_INCIDENTAL_AFTER = re.compile(r"^\s*(?:这种|这类|之类|这样|那样|一类|一样|等)")
+_PLACE = re.compile(r"在\s*$")  # "在 Dify 上" is a place; "在 LoRA 里" is not
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_CLAUSE_BREAK = re.compile(r"[。！!，,；;：:]|\.(?=\s)")
+_SENTENCE_BREAK = re.compile(r"[。！!：:]|\.(?=\s)")
+_PAIRED = re.compile(r"\s*(?:和|与|跟|同|vs\.?\s|versus\s|and\s|or\s)", re.I)
+
+
+def _is_name(word: str, english: bool) -> bool:
+    """Is this Latin word written as a name: LoRA, vLLM, GPTQ, NF4, Q4_K_M, llama.cpp, pass@k; in a Chinese
+    question also a capitalised word (Kaggle, Sora). In an English question a capitalised word may just be an
+    ordinary word (Chinese, Monday), so it is not taken as a name."""
+    if word[0].isdigit():
+        return False
+    if any(ch.isdigit() or ch in "._@+" for ch in word):
+        return True
+    if any(any(ch.isupper() for ch in part[1:]) for part in word.split("-") if part):
+        return len(word) >= 3  # not AI, HR, KV
+    return (not english and word[0].isupper() and len(word) >= 3 and word.lower() not in _COMMON_WORDS)
+
+
+def latin_names(question: str, english: bool) -> list[tuple[str, int, int]]:
+    """(name, start, end) of the Latin-script names in the question, a name's following capitalised words and
+    numbers joined to it: "Llama 3 70B", "Label Studio", "Claude 3 Opus"."""
+    spans: list[list[int]] = []
+    open_span = False
+    for m in _LATIN.finditer(question):
+        word = m.group(0)
+        if open_span and question[spans[-1][1]:m.start()] in (" ", "-") and (word[0].isdigit() or word[0].isupper()) \
+                and word.lower() not in _COMMON_WORDS:
+            spans[-1][1] = m.end()
+            continue
+        open_span = _is_name(word, english)
+        if open_span:
+            spans.append([m.start(), m.end()])
+    return [(question[s:e], s, e) for s, e in spans]
+
+
+def _known(name: str, corpus_mentions: Callable[[str], bool]) -> bool:
+    """The corpus mentions the name (or its singular), it is a general acronym (LLM, GPU), or it is a variant of a
+    name the corpus mentions (ChatGPT, InstructGPT: GPT)."""
+    singular = name[:-1] if re.fullmatch(r"[A-Z]{2,}s", name) else name  # LLMs, GPUs
+    if singular in _GENERIC_ACRONYMS or corpus_mentions(name) or corpus_mentions(singular):
+        return True
+    parts = [p for word in name.split() for p in _CAMEL_PART.findall(word)]
+    return any(p.isupper() and len(p) >= 3 and p not in _GENERIC_ACRONYMS and corpus_mentions(p) for p in parts)
+
+
+def _incidental(question: str, start: int, end: int) -> bool:
+    """Is the name at question[start:end] an example, a tool, a place or a source rather than the subject?"""
+    after = fold(question[end:end + 6])
+    if _INCIDENTAL_AFTER.search(after):
+        return True
+    starts = [start]
+    if question[start - 1:start] in ("（", "(") and _CJK.match(question[start - 2:start - 1] or " "):
+        # a gloss of the Chinese word before it ("用百川（Baichuan）模型"): the word's context counts
+        j = start - 1
+        while j > 0 and start - j <= 8 and _CJK.match(question[j - 1]):
+            j -= 1
+            starts.append(j)
+    for s in starts:
+        before = fold(question[max(0, s - 12):s])
+        if _INCIDENTAL_BEFORE.search(before) or (_PLACE.search(before) and after.lstrip().startswith("上")):
+            return True
+    return False
+
+
+def _asking_clause(question: str, english: bool) -> tuple[int, int]:
+    """Span of the clause that asks: the last clause of the first sentence that ends in a question mark (of the
+    whole text if none does). Earlier clauses set the scene ("LM Studio 在我笔记本上跑 7B 模型，……，为什么推理和训练
+    对硬件的要求差这么多？"); a name there is context, not what is asked about. English commas join the parts of
+    one question more often than they set a scene, so there the whole sentence counts."""
+    mark = re.search(r"[？?]", question)
+    end = mark.start() if mark else len(question.rstrip("。.!！ "))
+    start = 0
+    for m in (_SENTENCE_BREAK if english else _CLAUSE_BREAK).finditer(question, 0, end):
+        start = m.end()
+    return start, end
+
+
+def unknown_subject(question: str, corpus_mentions: Callable[[str], bool], english: bool = False) -> str | None:
+    """The first name the question asks about that the corpus never mentions, or None. A name is asked about
+    when it is in the asking clause and not given as an example, tool, place or source, or when it is paired
+    with another thing ("Kimi 和豆包比，哪个……", "GPTQ 和 AWQ 这两种方案，哪个……")."""
+    ask_start, ask_end = _asking_clause(question, english)
+    for name, start, end in latin_names(question, english):
+        if _known(name, corpus_mentions) or _incidental(question, start, end):
+            continue
+        if (ask_start <= start < ask_end) or _PAIRED.match(question, end):
+            return name
+    return None
+
+
 def compact(text: str) -> str:
     """Folded text without spaces, hyphens and underscores, for comparing names (GPT-4 = gpt 4)."""
     return re.sub(r"[\s\-_]+", "", fold(text))
 
 
-def unanswerable_lookup(question: str, top_texts: Sequence[str], corpus_mentions: Callable[[str], bool]) -> str | None:
-    """Why the question is a factual look-up the knowledge base cannot answer, or None.
+def unanswerable_lookup(question: str, top_texts: Sequence[str], corpus_mentions: Callable[[str], bool],
+                        english: bool = False) -> str | None:
+    """Why the question asks for something the knowledge base cannot answer, or None: a price or date no
+    passage states, an amount about a numbered product it never mentions, or a name it never mentions.
 
-    top_texts: the best-matching passages; corpus_mentions(name): does any chunk mention this product name."""
+    top_texts: the best-matching passages; corpus_mentions(name): does any chunk mention this name;
+    english: the question is mostly English (capitalised words are then not taken as names)."""
     q = fold(question)
     joined = "\n".join(top_texts)
     if _ASKS_PRICE.search(q) and not _STATES_MONEY.search(joined):
@@ -89,4 +200,5 @@ def unanswerable_lookup(question: str, top_texts: Sequence[str], corpus_mentions
             name = m.group(0)
             if any(ch.isalpha() for ch in name) and not corpus_mentions(name):
                 return f"unknown:{name.strip()}"
-    return None
+    subject = unknown_subject(question, corpus_mentions, english)
+    return f"unknown:{subject}" if subject else None
