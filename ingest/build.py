@@ -22,6 +22,7 @@ from kb.schema import SCHEMA_VERSION, Chunk
 from kb.store import FaissStore, store_class
 from kb.textnorm import to_simplified, tokenize
 from kb.topics import to_vote, vote_shares
+from kb.wordbridge import THRESHOLDS as WORD_BRIDGE, hubness, vocabulary
 
 from .cache import EmbeddingCache
 from .chunk import chunk_document, parent_chunks
@@ -32,7 +33,7 @@ from kb.scope import OFF_DOMAIN_LABEL, OFF_DOMAIN_PROBES
 
 log = logging.getLogger(__name__)
 
-CHUNKER_VERSION = 10  # bump when chunking, lexical tokenization or the text embedded changes
+CHUNKER_VERSION = 11  # bump when chunking, lexical tokenization or the text embedded changes
 DEFAULT_TAXONOMY = ROOT / "data" / "seed" / "000_95118d8ff96ae265.txt"
 NEAR_DUPLICATE = 0.97  # cosine above which two chunks from different sections are reported as near-duplicates
 
@@ -185,7 +186,11 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     questions = [to_simplified(q) for q, _ in entries]
     examples = [to_simplified(e.text) for e in taxonomy.examples]
     probes = [to_simplified(p) for p in OFF_DOMAIN_PROBES]
-    total = len(passages) + len(questions) + len(examples) + len(probes)
+    tokens = [tokenize(c.embedding_text()) for c in chunks]
+    # The corpus's Chinese words, embedded like questions, for the word bridge (kb/wordbridge.py); only for
+    # embedders it is calibrated for.
+    words = vocabulary(tokens) if settings.embedder in WORD_BRIDGE else []
+    total = len(passages) + len(questions) + len(examples) + len(probes) + len(words)
     done = [0]
 
     def tick(n: int) -> None:
@@ -199,6 +204,7 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
         q_vecs, n2 = cache.get_or_embed("query", questions, embedder.embed_queries, tick)
         e_vecs, n3 = cache.get_or_embed("passage", examples, embedder.embed_passages, tick)
         o_vecs, n4 = cache.get_or_embed("query", probes, embedder.embed_queries, tick)
+        w_vecs, n5 = cache.get_or_embed("query", words, embedder.embed_queries, tick, batch=64)
     finally:
         cache.close()
     topic_ids = [c.id for c in taxonomy.categories]
@@ -216,7 +222,7 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     counts = Counter(chunks[i].topic for i in own)
     report = BuildReport(files=len(docs), skipped=skipped, chunks=len(own), parents=len(chunks) - len(own),
                          duplicates_dropped=dropped,
-                         near_duplicates=near, embedded=n1 + n2 + n3 + n4, reused=total - (n1 + n2 + n3 + n4),
+                         near_duplicates=near, embedded=n1 + n2 + n3 + n4 + n5, reused=total - (n1 + n2 + n3 + n4 + n5),
                          topics={t: counts.get(t, 0) for t in topic_ids})
     report.seconds = time.perf_counter() - t0
     manifest = {
@@ -224,17 +230,18 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
         "embedder": {"name": settings.embedder, "id": embedder.id, "dim": embedder.dim},
         "store": store.describe(),
         "counts": {"files": len(docs), "chunks": len(chunks), "parents": report.parents, "vectors": len(store), "faq_questions": len(entries),
-                   "examples": len(examples), "duplicates_dropped": dropped, "near_duplicates": len(near)},
+                   "examples": len(examples), "words": len(words), "duplicates_dropped": dropped, "near_duplicates": len(near)},
         "files": fp["files"], "taxonomy": {"source": taxonomy.source, "sha256": taxonomy.sha256},
         "topics": report.topics, "near_duplicates": [list(p) for p in near[:50]],
         "skipped": [{"source": s.source, "reason": s.reason} for s in skipped],
         "fingerprint": fp, "seconds": round(report.seconds, 2),
     }
     report.build = str(write_build(
-        Path(settings.index_dir), manifest, chunks, [tokenize(c.embedding_text()) for c in chunks], rows, store,
+        Path(settings.index_dir), manifest, chunks, tokens, rows, store,
         [(e.topic, e.text) for e in taxonomy.examples] + [(OFF_DOMAIN_LABEL, p) for p in probes], np.vstack([e_vecs, o_vecs]),
         [(c.id, c.name, c.description) for c in taxonomy.categories],
-        [(d.source, d.sha256, d.encoding, sum(1 for c in chunks if c.source == d.source and c.kind != "parent")) for d in docs]))
+        [(d.source, d.sha256, d.encoding, sum(1 for c in chunks if c.source == d.source and c.kind != "parent")) for d in docs],
+        words, w_vecs, hubness(w_vecs)))
     kept = {p.name for p in (Path(settings.index_dir) / BUILDS).iterdir() if p.is_dir() and not p.name.startswith(".")}
     store_class(settings.store).prune(settings, kept)  # old Chroma collections go once their build folder has
     report.seconds = time.perf_counter() - t0

@@ -58,7 +58,7 @@ def evaluate(kb: KnowledgeBase, cases: list[Case], mode: str = "hybrid", verbose
             qvec = kb.embed_query(case.q)
             ret = kb.retriever.retrieve(case.q, qvec, 10, mode=mode)
             texts, abstained = [h.chunk.text for h in ret.hits], ret.dense_top < kb.abstain_below
-            topic = kb.vote(qvec, ret.neighbours, ret.tokens).id
+            topic = kb.vote(qvec, ret.neighbours, ret.vote_tokens).id
         if not case.anchors:
             oos += 1
             oos_abstained += abstained

@@ -8,6 +8,7 @@ index/
   chroma/<build_id>/                  the same vectors in embedded Chroma, when the store is Chroma
                                       (a Chroma server keeps them in a collection named per build instead)
   builds/<build_id>/examples.faiss    taxonomy example vectors
+  builds/<build_id>/words.faiss       the corpus's Chinese words, for the word bridge (kb/wordbridge.py)
 No pickle: FAISS's own format, SQLite and JSON only.
 """
 from __future__ import annotations
@@ -34,6 +35,7 @@ MANIFEST = "manifest.json"
 CHUNKS_DB = "chunks.sqlite"
 VECTORS = VECTORS_FILE
 EXAMPLES = "examples.faiss"
+WORDS = "words.faiss"
 KEEP_BUILDS = 2
 REBUILD_HINT = "python -m ingest"
 
@@ -46,6 +48,7 @@ CREATE TABLE rows (row INTEGER PRIMARY KEY, chunk_seq INTEGER NOT NULL, kind TEX
 CREATE TABLE examples (row INTEGER PRIMARY KEY, topic TEXT NOT NULL, text TEXT NOT NULL);
 CREATE TABLE topics (seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, name TEXT NOT NULL, description TEXT);
 CREATE TABLE files (source TEXT PRIMARY KEY, sha256 TEXT NOT NULL, encoding TEXT, chunks INTEGER);
+CREATE TABLE words (row INTEGER PRIMARY KEY, word TEXT NOT NULL, hub REAL NOT NULL);
 """
 
 
@@ -65,6 +68,9 @@ class IndexData:
     example_texts: list[str]
     topics: list[tuple[str, str]]  # (id, name) in taxonomy order
     files: dict[str, dict] = field(default_factory=dict)
+    words: list[str] = field(default_factory=list)  # the corpus's Chinese words (empty: no word bridge)
+    word_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    word_hub: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # r(y) of kb/wordbridge.py
 
     def topic_name(self, topic_id: str) -> str:
         return next((name for tid, name in self.topics if tid == topic_id), topic_id)
@@ -179,19 +185,28 @@ def _read_build(build: Path, manifest: dict) -> IndexData:
         topics = db.execute("SELECT id, name FROM topics ORDER BY seq").fetchall()
         files = {r[0]: {"sha256": r[1], "encoding": r[2], "chunks": r[3]}
                  for r in db.execute("SELECT source, sha256, encoding, chunks FROM files")}
+        words = db.execute("SELECT word, hub FROM words ORDER BY row").fetchall()
     finally:
         db.close()
     store = store_class(manifest.get("store", {}).get("name", "faiss")).from_manifest(manifest.get("store", {}), build, dim)
     ex_store = FaissStore.load(build / EXAMPLES, dim)
     ex_vectors = ex_store.vectors(range(len(ex_store)))
+    word_vectors = np.zeros((0, dim), np.float32)
+    if words:
+        word_store = FaissStore.load(build / WORDS, dim)
+        if len(word_store) != len(words):
+            raise IndexCorrupt(f"{WORDS} and {CHUNKS_DB} disagree on the number of words")
+        word_vectors = word_store.vectors(range(len(word_store)))
     return IndexData(build, manifest, chunks, tokens, np.array([r[0] for r in rows], dtype=np.int64),
                      [r[1] for r in rows], store, ex_vectors, [e[0] for e in examples], [e[1] for e in examples],
-                     [(t[0], t[1]) for t in topics], files)
+                     [(t[0], t[1]) for t in topics], files, [w[0] for w in words], word_vectors,
+                     np.array([w[1] for w in words], dtype=np.float32))
 
 
 def write_build(index_dir: Path, manifest: dict, chunks: list[Chunk], tokens: list[list[str]],
                 rows: list[tuple[int, str]], vectors: VectorStore, examples: list[tuple[str, str]],
-                example_vectors: np.ndarray, topics: list[tuple[str, str, str]], files: list[tuple[str, str, str, int]]) -> Path:
+                example_vectors: np.ndarray, topics: list[tuple[str, str, str]], files: list[tuple[str, str, str, int]],
+                words: list[str] = (), word_vectors: np.ndarray | None = None, word_hub: np.ndarray | None = None) -> Path:
     """Write a complete build into a fresh folder, fsync it, then point `current` at it in one atomic step."""
     index_dir = Path(index_dir)
     builds = index_dir / BUILDS
@@ -207,11 +222,17 @@ def write_build(index_dir: Path, manifest: dict, chunks: list[Chunk], tokens: li
         ex_store = FaissStore(vectors.dim)
         ex_store.add(example_vectors)
         ex_store.save(tmp / EXAMPLES)
+        if len(words):
+            word_store = FaissStore(vectors.dim)
+            word_store.add(word_vectors)
+            word_store.save(tmp / WORDS)
         # The database records the vector files' checksums too: a .faiss from another build never pairs with it.
-        vector_sums = {name: sha256_file(tmp / name) for name in (VECTORS, EXAMPLES) if (tmp / name).exists()}
-        _write_db(tmp / CHUNKS_DB, build_id, chunks, tokens, rows, examples, topics, files, vector_sums)
+        vector_sums = {name: sha256_file(tmp / name) for name in (VECTORS, EXAMPLES, WORDS) if (tmp / name).exists()}
+        hub = [] if word_hub is None else [float(h) for h in word_hub]
+        _write_db(tmp / CHUNKS_DB, build_id, chunks, tokens, rows, examples, topics, files, vector_sums,
+                  list(zip(words, hub)))
         crash_point_for_tests("write_db")
-        written = [name for name in (CHUNKS_DB, VECTORS, EXAMPLES) if (tmp / name).exists()]  # no vectors.faiss for Chroma
+        written = [name for name in (CHUNKS_DB, VECTORS, EXAMPLES, WORDS) if (tmp / name).exists()]  # no vectors.faiss for Chroma
         manifest = dict(manifest, checksums={CHUNKS_DB: sha256_file(tmp / CHUNKS_DB), **vector_sums})
         _write_json(tmp / MANIFEST, manifest)
         for name in written:
@@ -230,7 +251,7 @@ def write_build(index_dir: Path, manifest: dict, chunks: list[Chunk], tokens: li
 
 def _write_db(path: Path, build_id: str, chunks: list[Chunk], tokens: list[list[str]], rows: list[tuple[int, str]],
               examples: list[tuple[str, str]], topics: list[tuple[str, str, str]], files: list[tuple[str, str, str, int]],
-              vector_sums: dict[str, str]) -> None:
+              vector_sums: dict[str, str], words: list[tuple[str, float]] = ()) -> None:
     db = sqlite3.connect(path)
     try:
         db.executescript(_SCHEMA)
@@ -244,6 +265,7 @@ def _write_db(path: Path, build_id: str, chunks: list[Chunk], tokens: list[list[
         db.executemany("INSERT INTO examples VALUES (?,?,?)", [(i, t, x) for i, (t, x) in enumerate(examples)])
         db.executemany("INSERT INTO topics VALUES (?,?,?,?)", [(i, *t) for i, t in enumerate(topics)])
         db.executemany("INSERT INTO files VALUES (?,?,?,?)", files)
+        db.executemany("INSERT INTO words VALUES (?,?,?)", [(i, w, h) for i, (w, h) in enumerate(words)])
         db.commit()
     finally:
         db.close()

@@ -21,6 +21,7 @@ from .retrieve import Hit, Retriever, mostly_english, rrf_fuse
 from .schema import Chunk
 from .textnorm import normalize_space, strip_controls, to_simplified, tokenize
 from .scope import MIN_MARGIN, OFF_DOMAIN_LABEL, compact, scope_margin, unanswerable_lookup
+from .wordbridge import THRESHOLDS as WORD_BRIDGE, WordBridge
 from .topics import EXAMPLE_K, EXAMPLE_WEIGHT, NEIGHBOUR_K, TopicVote, ranked_shares, to_vote
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,10 @@ class KnowledgeBase:
         self.embedder = embedder
         self.settings = settings
         self.lexical = LexicalIndex(data.tokens)
-        self.retriever = Retriever(data, self.lexical, settings.rrf_k)
+        bridge_at = WORD_BRIDGE.get(data.manifest["embedder"]["name"])
+        word_bridge = (WordBridge(data.words, data.word_vectors, data.word_hub, embedder.embed_queries, bridge_at)
+                       if bridge_at is not None and data.words else None)
+        self.retriever = Retriever(data, self.lexical, settings.rrf_k, word_bridge=word_bridge)
         self.topic_ids = [t for t, _ in data.topics]
         off = np.array([t == OFF_DOMAIN_LABEL for t in data.example_topics], dtype=bool)
         self.probe_vectors = data.example_vectors[off]
@@ -202,7 +206,7 @@ class KnowledgeBase:
         hits = retrieval.hits
         # Scope and the taxonomy-example vote use the question as asked, not the translation-augmented vector.
         dense_top = retrieval.dense_top if search_vec is qvec else self.retriever.best_dense(qvec, topic)
-        vote = self.vote(qvec, retrieval.neighbours, retrieval.tokens)
+        vote = self.vote(qvec, retrieval.neighbours, retrieval.vote_tokens)
         margin = scope_margin(dense_top, qvec, self.probe_vectors)
         abstention = self._abstention(text, hits, dense_top, margin)
         abstained = abstention is not None

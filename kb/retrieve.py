@@ -13,6 +13,7 @@ from .index import IndexData
 from .lexical import LexicalIndex
 from .schema import Chunk
 from .textnorm import tokenize
+from .wordbridge import WordBridge
 
 # Second stage of hybrid ranking: the top RERANK_DEPTH fused candidates are re-scored by adding how much
 # of the question's vocabulary each covers (IDF-weighted share of its words, and of its CJK bigrams).
@@ -52,6 +53,13 @@ class Retrieval:
     lexical_top: float
     tokens: list[str] = field(default_factory=list)  # the lexical query (with translations for English)
     neighbours: list[Hit] = field(default_factory=list)  # the ranking without parent chunks, for the topic vote
+    near_words: int = 0  # how many of the tokens (at the end) the word bridge added
+
+    @property
+    def vote_tokens(self) -> list[str]:
+        """The lexical query without the word bridge's additions, for the taxonomy-example vote: over the seven
+        question sets they helped the ranking but cost topic accuracy there (0.925 -> 0.918, docs/quality.md)."""
+        return self.tokens[:len(self.tokens) - self.near_words]
 
 
 def rrf_fuse(rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int = 60) -> dict[int, float]:
@@ -144,7 +152,7 @@ class Retriever:
 
     def __init__(self, data: IndexData, lexical: LexicalIndex, rrf_k: int = 60,
                  dense_weight: float = 1.0, lexical_weight: float = 1.0, depth: int = 100,
-                 fusion: str = "rrf", alpha: float = 0.5) -> None:
+                 fusion: str = "rrf", alpha: float = 0.5, word_bridge: WordBridge | None = None) -> None:
         self.data = data
         self.lexical = lexical
         self.rrf_k = rrf_k
@@ -159,6 +167,8 @@ class Retriever:
         self._expand = lru_cache(maxsize=1024)(lambda question: tuple(self.expander.expand(question)))
         self._bridge = lru_cache(maxsize=1024)(lambda question: tuple(
             t for name in self.expander.glossary.bridge(question) for t in tokenize(name) if t in lexical.vocab))
+        self.word_bridge = word_bridge
+        self._near_words = lru_cache(maxsize=1024)(self._bridge_words)
 
     def translations(self, question: str) -> list[str]:
         """Chinese words translating a mostly-English question's terms (empty otherwise)."""
@@ -182,7 +192,14 @@ class Retriever:
             if extra:
                 return tokens + extra, self.weights[1] * ENGLISH_LEXICAL_WEIGHT
             return tokens, self.weights[1]
-        return tokens + list(self._bridge(question)), self.weights[1]
+        return tokens + list(self._bridge(question)) + list(self._near_words(tuple(tokens))), self.weights[1]
+
+    def _bridge_words(self, tokens: tuple[str, ...]) -> tuple[str, ...]:
+        """Corpus words nearest in meaning to the question's words that the corpus never uses (kb/wordbridge.py)."""
+        if self.word_bridge is None:
+            return ()
+        return tuple(w for w in self.word_bridge.bridge(self.word_bridge.unknown(tokens, self.lexical.vocab))
+                     if w in self.lexical.vocab)
 
     def chunk_mask(self, topic: str | None) -> np.ndarray | None:
         return None if topic is None else (self._topic_of == topic)
@@ -254,4 +271,5 @@ class Retriever:
         neighbours = [hit(p) for p in ranked if self.data.chunks[p].kind != "parent"][:k] if self._parent_of else hits
         dense_top = float(dense[eligible].max()) if eligible.any() else -1.0
         lex_top = float(lex.max()) if len(lex) else 0.0
-        return Retrieval(hits, dense_top, lex_top, tokens, neighbours)
+        near = 0 if mostly_english(question) else len(self._near_words(tuple(tokenize(question))))
+        return Retrieval(hits, dense_top, lex_top, tokens, neighbours, near)
