@@ -12,7 +12,7 @@ import pytest
 from kb.__main__ import main as kb_main
 from kb.config import ROOT
 from kb.errors import KBError
-from kb.index import CHUNKS_DB, CURRENT, EXAMPLES, MANIFEST, VECTORS, sha256_file
+from kb.index import CHUNKS_DB, CURRENT, EXAMPLES, MANIFEST, VECTORS, WORDS, sha256_file
 from kb.kb import KnowledgeBase
 
 from .conftest import RAG_CHANGED, build_tiny, copy_index, settings, write_tiny_corpus
@@ -59,6 +59,8 @@ DAMAGE = {
     "vectors garbled": lambda b: garble(b / VECTORS),
     "vectors missing": lambda b: delete(b / VECTORS),
     "examples truncated": lambda b: truncate(b / EXAMPLES),
+    "words truncated": lambda b: truncate(b / WORDS),
+    "words missing": lambda b: delete(b / WORDS),
     "chunks truncated": lambda b: truncate(b / CHUNKS_DB),
     "chunks garbled": lambda b: garble(b / CHUNKS_DB),
     "chunks emptied": lambda b: empty(b / CHUNKS_DB),
@@ -71,6 +73,7 @@ DAMAGE = {
     "manifest checksums wrong type": lambda b: edit_manifest(lambda m: m.update(checksums=["x"]))(b / MANIFEST),
     "no checksums, vectors truncated": without_checksums(lambda b: truncate(b / VECTORS)),
     "no checksums, chunks garbled": without_checksums(lambda b: truncate(b / CHUNKS_DB)),
+    "no checksums, words truncated": without_checksums(lambda b: truncate(b / WORDS)),
 }
 
 
