@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import Counter, defaultdict
@@ -80,6 +81,23 @@ class Answer:
         return asdict(self)
 
 
+_LEADS_IN = re.compile(r"[：:]\s*$")  # a text that ends by announcing what follows
+
+
+def sections_below(chunks: list[Chunk]) -> dict[str, list[int]]:
+    """Section key -> positions of the (non-parent) chunks of its sub-sections, in corpus order."""
+    section_at = {(c.source, c.title_path): c.section for c in chunks if c.kind != "parent" and c.title_path}
+    below: dict[str, list[int]] = defaultdict(list)
+    for i, c in enumerate(chunks):
+        if c.kind == "parent":
+            continue
+        for depth in range(1, len(c.title_path)):
+            above = section_at.get((c.source, c.title_path[:depth]))
+            if above is not None and above != c.section:
+                below[above].append(i)
+    return dict(below)
+
+
 def error_answer(question: str, message: str) -> Answer:
     """The contract's object for a question that could not be used."""
     return Answer(question=question, abstained=True, answer="", sources=[], error=message,
@@ -129,6 +147,7 @@ class KnowledgeBase:
             self._sections[c.section].append(i)
             if c.entry:
                 self._entries[c.entry].append(i)
+        self._below = sections_below(data.chunks)
         self._extra_vectors = np.zeros((0, data.example_vectors.shape[1]), np.float32)
         self._extra_topics: list[str] = []
         self._lock = threading.Lock()
@@ -248,7 +267,12 @@ class KnowledgeBase:
         if faq.question >= self.faq_match:
             positions = self._entries[faq.chunk.entry]
             return self._text_of(positions), faq.chunk.title, "faq"
-        return self._text_of(self._sections[best.chunk.section]), best.chunk.title, "section"
+        positions = self._sections[best.chunk.section]
+        if _LEADS_IN.search(self.data.chunks[positions[-1]].text):
+            # "以下是一些關鍵策略和方法：" and nothing after it: the section only introduces its sub-sections,
+            # so the answer goes on into them (cut to the answer length as usual)
+            positions = positions + self._below.get(best.chunk.section, [])
+        return self._text_of(positions), best.chunk.title, "section"
 
     def _text_of(self, positions: list[int]) -> str:
         return cut_at_sentence(merge_texts([self.data.chunks[p].text for p in positions]))

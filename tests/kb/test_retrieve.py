@@ -77,3 +77,26 @@ def test_browsing_and_topic_counts_leave_parents_out(kb):
     assert all(c.kind != "parent" for c in kb.chunks())
     assert sum(t["chunks"] for t in kb.topics()) == sum(1 for c in kb.data.chunks if c.kind != "parent")
     assert any(c.kind == "parent" for c in kb.data.chunks)
+
+
+def test_sections_below_lists_sub_sections_in_corpus_order():
+    from kb.kb import sections_below
+
+    def c(i, path, source="s.txt", kind="section"):
+        return Chunk(id=str(i), text=str(i), title_path=path, source=source, span=(i, i + 1), section="/".join(path),
+                     kind=kind)
+
+    chunks = [c(0, ("doc", "12. 怎么评估")), c(1, ("doc", "12. 怎么评估", "1. 性能")),
+              c(2, ("doc", "12. 怎么评估", "2. 风险")), c(3, ("doc", "12. 怎么评估"), kind="parent"),
+              c(4, ("doc", "12. 怎么评估", "1. 性能"), source="t.txt"), c(5, ("doc", "13. 下一题"))]
+    below = sections_below(chunks)
+    assert below == {"doc/12. 怎么评估": [1, 2]}  # not the parent, not another file's chunk
+
+
+def test_an_answer_that_only_introduces_its_sub_sections_goes_on_into_them(kb):
+    """The best source is "12. 如何評估 LLM 在特定領域…" whose own text ends "以下是一些關鍵策略和方法：". The answer
+    continues into the sub-sections instead of stopping at the colon."""
+    answer = kb.ask("要评估大模型在医疗、法律这些专业领域的表现，应该怎么做？")
+    assert answer.title.endswith("12. 如何評估 LLM 在特定領域（如醫療、法律）的表現和潛在風險？")
+    assert "以下是一些關鍵策略和方法：" in answer.answer and "領域專家參與" in answer.answer
+    assert len(answer.answer) <= 905
