@@ -33,7 +33,7 @@ from kb.scope import OFF_DOMAIN_LABEL, OFF_DOMAIN_PROBES
 
 log = logging.getLogger(__name__)
 
-CHUNKER_VERSION = 11  # bump when chunking, lexical tokenization or the text embedded changes
+CHUNKER_VERSION = 12  # bump when chunking, lexical tokenization or the text embedded changes
 DEFAULT_TAXONOMY = ROOT / "data" / "seed" / "000_95118d8ff96ae265.txt"
 NEAR_DUPLICATE = 0.97  # cosine above which two chunks from different sections are reported as near-duplicates
 

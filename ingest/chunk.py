@@ -276,13 +276,19 @@ def chunk_document(text: str, source: str, max_chars: int = 420, overlap_chars: 
     for line in lines:
         line_starts.append(line_starts[-1] + len(line) + 1)
     chunks: list[Chunk] = []
+    carried: int | None = None  # first line of heading-only sections just before this one
     for sec in sections(lines, headings, title):
         path = sec.path if not title or (sec.path and sec.path[0] == title) else (title,) + sec.path
-        body = "\n".join(lines[sec.start_line:sec.end_line])
         if not _has_content(lines[sec.start_line:sec.end_line], sec.heading is not None):
+            # A heading with no text of its own ("27.2 医疗领域" right before "27.2.1 …") goes into the text of
+            # the next section's first chunk, as the file reads, rather than being lost from every chunk's text.
+            carried = sec.start_line if carried is None else carried
             continue
-        offset = line_starts[sec.start_line]
-        pieces = _pieces(body, offset, code[sec.start_line:sec.end_line], max_chars)
+        start = sec.start_line if carried is None else carried
+        carried = None
+        body = "\n".join(lines[start:sec.end_line])
+        offset = line_starts[start]
+        pieces = _pieces(body, offset, code[start:sec.end_line], max_chars)
         section_key = f"{source}#{sec.start_line}"
         for group in pack(pieces, max_chars, overlap_chars):
             chunk_text = normalize_space("".join(p.text for p in group))

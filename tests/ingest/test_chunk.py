@@ -1,4 +1,4 @@
-from ingest.chunk import chunk_document, mark_code, parent_chunks, question_key
+from ingest.chunk import chunk_document, find_headings, mark_code, parent_chunks, question_key
 from ingest.clean import strip_site_noise
 from kb.config import ROOT
 
@@ -20,10 +20,29 @@ def test_numbered_sections_nest_and_never_mix():
     chunks = _chunks("002_*.txt")
     by_title = {c.title: c for c in chunks}
     assert "22. 大语言模型的公平性与偏见 › 22.2 解决模型偏见的技术手段 › 22.2.1 数据平衡与增强" in by_title
-    # a chunk never spans two numbered sections
+    # a chunk never holds the text of two numbered sections (a heading with no text of its own, like
+    # "27.2 医疗领域" right before "27.2.1 医疗文本分析", goes with the next one)
+    def is_head(line: str) -> bool:
+        return line[:3].rstrip(". ").replace(".", "").isdigit() and " " in line[:8]
+
     for c in chunks:
-        heads = [line for line in c.text.splitlines() if line[:3].rstrip(". ").replace(".", "").isdigit() and " " in line[:8]]
-        assert len(heads) <= 1, c.text[:200]
+        lines = [line for line in c.text.splitlines() if line.strip()]
+        with_text = [a for a, b in zip(lines, lines[1:] + [""]) if is_head(a) and b and not is_head(b)]
+        assert len(with_text) <= 1, c.text[:200]
+
+
+def test_a_heading_with_no_text_of_its_own_stays_in_the_chunk_text():
+    chunks = chunk_document("# 指南\n\n## 1. 行业\n\n### 1.1 医疗\n\n辅助诊断。\n\n### 1.2 法律\n\n合同审查。\n", "g.md")
+    first = next(c for c in chunks if c.title_path[-1] == "1.1 医疗")
+    assert first.text.startswith("# 指南\n\n## 1. 行业\n\n### 1.1 医疗")  # as the file reads
+    assert chunks[-1].text.startswith("### 1.2 法律")
+    # every heading line of the seed corpus is in some chunk's text (anchors and answers can quote it)
+    for name in ("001_*.txt", "002_*.txt", "003_*.txt", "004_*.txt"):
+        path = next(SEED.glob(name))
+        lines = strip_site_noise(path.read_text(encoding="utf-8")).split("\n")
+        text = "".join("".join(c.text.split()) for c in _chunks(name))
+        for i in find_headings(lines, mark_code(lines)):
+            assert "".join(lines[i.line].split()) in text, lines[i.line]
 
 
 def test_unfenced_code_comment_is_not_a_heading():
