@@ -67,6 +67,11 @@ class LexicalIndex:
         share = got / np.maximum(total, 1e-12)[:, None]
         return share[0], share[1]
 
+    def idf(self, token: str) -> float:
+        """Inverse document frequency of a token (0 for one the corpus lacks)."""
+        tid = self._vocab.get(token) if token else None
+        return 0.0 if tid is None else float(self._idf[tid])
+
     def chunks_with_all(self, tokens: Sequence[str]) -> np.ndarray:
         """Positions of the chunks that contain every one of the tokens (empty if any token is unknown)."""
         found: np.ndarray | None = None

@@ -15,12 +15,21 @@ from .schema import Chunk
 from .textnorm import tokenize
 from .wordbridge import WordBridge
 
-# Second stage of hybrid ranking: the top RERANK_DEPTH fused candidates are re-scored by adding how much
-# of the question's vocabulary each covers (IDF-weighted share of its words, and of its CJK bigrams).
-# Weights are in units of one first-place RRF vote; fitted by pairwise logistic regression on
-# tests/data/qa_tune+qa_test+dev and checked on qa_fresh (MRR 0.80 -> 0.83), see docs/quality.md.
-RERANK_DEPTH = 30  # 20, 30, 50 and 100 measured the same on all four sets
-COVERAGE_WEIGHTS = (0.6, 0.3)
+# Second stage of hybrid ranking: the top RERANK_DEPTH fused candidates are re-scored by a linear model over
+# what each chunk has for the question. Weights are in units of one first-place RRF vote, fitted by pairwise
+# logistic regression over the eight question sets and checked set by set with each set left out of the fit
+# (docs/quality.md, Retrieval item 9):
+#   dense_rrf, lexical_rrf  the two RRF terms (the lexical one already carries the English-question weight)
+#   coverage_words/bigrams  IDF-weighted share of the question's distinct words / CJK bigrams in the chunk
+#   dense_top               1 / dense rank: RRF's k flattens the top of the dense ranking, this restores it
+#   bm25                    the BM25 score over the best BM25 score: how far ahead of the rest, not just the rank
+#   parent                  a whole section (it holds all of its sub-sections' text)
+#   summary                 a "總結 / 总结" section: it restates its siblings; the content is in them
+#   title                   IDF-weighted share of the question's words in the chunk's headings
+RERANK_DEPTH = 30  # 20, 30, 50 and 100 measured the same on all four sets (session 2)
+RANK_WEIGHTS = {"dense_rrf": 1.0, "lexical_rrf": 0.50, "coverage_words": 0.85, "coverage_bigrams": 0.12,
+                "dense_top": 0.33, "bm25": 0.73, "parent": 0.29, "summary": -0.57, "title": 0.17}
+_SUMMARY_TITLE = re.compile(r"^[*\s]*(?:總結|总结|小結|小结|結論|结论|結語|结语)[*\s:：]*$")
 # A mostly-English question against this Chinese corpus: the dense side (e5-small) is weak across languages,
 # so the lexical side, fed CC-CEDICT translations of the English words, counts this many times. Measured on the
 # 23 English questions of the four sets: MRR 0.55 -> 0.75 with the translations, 0.80 with the extra weight.
@@ -131,6 +140,20 @@ def parents_of(chunks: Sequence[Chunk]) -> dict[int, int]:
     return out
 
 
+def heading_words(chunks: Sequence[Chunk]) -> list[frozenset[str]]:
+    """Per chunk, the lexical words of its headings, leaving out the titles every chunk of its document shares
+    (a document title like "关于 AI 的小白 FAQ" would make "AI" a heading match for all of that document)."""
+    shared: dict[str, tuple[str, ...]] = {}
+    for c in chunks:
+        prefix = shared.setdefault(c.source, c.title_path)
+        n = 0
+        while n < min(len(prefix), len(c.title_path)) and prefix[n] == c.title_path[n]:
+            n += 1
+        shared[c.source] = prefix[:n]
+    return [frozenset(t for t in tokenize(" ".join(c.title_path[len(shared[c.source]):])) if not t.startswith("#"))
+            for c in chunks]
+
+
 # A twin chunk sharing this much of its character bigrams with a ranked chunk of the same question is a repeat.
 # Deferring only repeats (not every chunk of the twin entry) raised test R@5 0.83 -> 0.84; 0.3-0.7 measure the same.
 TWIN_OVERLAP = 0.5
@@ -162,6 +185,10 @@ class Retriever:
         self.alpha = alpha
         self._topic_of = np.array([c.topic for c in data.chunks])
         self._parent_of = parents_of(data.chunks)
+        self._is_parent = np.array([c.kind == "parent" for c in data.chunks], dtype=bool)
+        self._is_summary = np.array([bool(c.title_path) and bool(_SUMMARY_TITLE.match(c.title_path[-1]))
+                                     for c in data.chunks], dtype=bool)
+        self._title_words = heading_words(data.chunks)
         self.expander = EnglishExpander(lexical.vocab)
         # ask() needs a question's translations twice (dense search text, lexical query): expand it once
         self._expand = lru_cache(maxsize=1024)(lambda question: tuple(self.expander.expand(question)))
@@ -224,14 +251,31 @@ class Retriever:
                 question[pos] = max(question[pos], s)
         return best, question
 
-    def rerank(self, question: str | list[str], order: list[int], fused: dict[int, float]) -> tuple[list[int], dict[int, float]]:
-        """Re-score the head of the fused ranking by query-vocabulary coverage (see COVERAGE_WEIGHTS)."""
+    def rerank(self, tokens: list[str], order: list[int], fused: dict[int, float], dense_rank: list[int],
+               lex_rank: list[int], lex: np.ndarray, lex_weight: float) -> tuple[list[int], dict[int, float]]:
+        """Re-score the head of the fused ranking with the linear model of RANK_WEIGHTS."""
         head = order[:RERANK_DEPTH]
-        words, bigrams = self.lexical.coverage(question, head)
-        unit = self.weights[0] / (self.rrf_k + 1)  # one first-place vote in one ranking
+        w = RANK_WEIGHTS
+        words, bigrams = self.lexical.coverage(tokens, head)
+        k1 = self.rrf_k + 1
+        unit = self.weights[0] / k1  # one first-place vote in one ranking
+        d_at = {p: r for r, p in enumerate(dense_rank)}
+        l_at = {p: r for r, p in enumerate(lex_rank)}
+        lex_best = max(float(lex.max()), 1e-9) if len(lex) else 1.0
+        idf = {t: self.lexical.idf(t) for t in dict.fromkeys(tokens) if not t.startswith("#")}
+        idf_total = sum(idf.values()) or 1.0
         scores = dict(fused)
-        for p, w, b in zip(head, words, bigrams):
-            scores[p] = fused[p] + unit * (COVERAGE_WEIGHTS[0] * w + COVERAGE_WEIGHTS[1] * b)
+        for p, cw, cb in zip(head, words, bigrams):
+            rd, rl = d_at.get(p), l_at.get(p)
+            title = sum(v for t, v in idf.items() if t in self._title_words[p]) / idf_total
+            scores[p] = (
+                (w["dense_rrf"] * self.weights[0] / (k1 + rd) if rd is not None else 0.0)
+                + (w["lexical_rrf"] * lex_weight / (k1 + rl) if rl is not None else 0.0)
+                + unit * (w["coverage_words"] * cw + w["coverage_bigrams"] * cb
+                          + (w["dense_top"] / (1 + rd) if rd is not None else 0.0)
+                          + w["bm25"] * float(lex[p]) / lex_best
+                          + w["parent"] * self._is_parent[p] + w["summary"] * self._is_summary[p]
+                          + w["title"] * title))
         head = sorted(head, key=lambda p: -scores[p])
         return head + order[RERANK_DEPTH:], scores
 
@@ -255,7 +299,7 @@ class Retriever:
             fused = rrf_fuse([dense_rank, lex_rank], (self.weights[0], lex_weight), self.rrf_k)
         order = sorted(fused, key=lambda p: (-fused[p], -dense[p]))
         if mode == "hybrid" and self.fusion == "rrf" and order:
-            order, fused = self.rerank(tokens, order, fused)
+            order, fused = self.rerank(tokens, order, fused, dense_rank, lex_rank, lex, lex_weight)
         # Pad with the remaining eligible chunks by dense score so a result always has k sources.
         if len(order) < k:
             extra = [int(i) for i in np.argsort(-dense) if eligible[i] and int(i) not in fused]

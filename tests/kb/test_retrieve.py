@@ -1,5 +1,5 @@
 """Ranking helpers: reciprocal-rank fusion, twin collapsing, parent chunks."""
-from kb.retrieve import collapse_twins, defer_covered, parents_of, rrf_fuse
+from kb.retrieve import collapse_twins, defer_covered, heading_words, parents_of, rrf_fuse
 from kb.schema import Chunk
 
 
@@ -100,3 +100,26 @@ def test_an_answer_that_only_introduces_its_sub_sections_goes_on_into_them(kb):
     assert answer.title.endswith("12. 如何評估 LLM 在特定領域（如醫療、法律）的表現和潛在風險？")
     assert "以下是一些關鍵策略和方法：" in answer.answer and "領域專家參與" in answer.answer
     assert len(answer.answer) <= 905
+
+
+def test_heading_words_leave_out_the_title_every_chunk_of_a_document_shares():
+    def c(source: str, *path: str) -> Chunk:
+        return Chunk(id=path[-1], text="x", title_path=path, source=source, span=(0, 1))
+
+    words = heading_words([c("faq.md", "关于 AI 的小白 FAQ", "微调是什么？"), c("faq.md", "关于 AI 的小白 FAQ", "向量数据库是什么"),
+                           c("guide.md", "1. 推理加速", "1.1 量化"), c("guide.md", "2. 隐私", "2.1 脱敏")])
+    assert "微调" in words[0] and "ai" not in words[0] and "faq" not in words[0]  # the shared document title
+    assert "推理" in words[2] and "量化" in words[2]  # nothing shared in guide.md: every heading counts
+
+
+def test_summary_sections_are_recognised_by_their_heading(kb):
+    summaries = [c for c, s in zip(kb.data.chunks, kb.retriever._is_summary) if s]
+    assert len(summaries) == 8 and all(c.title_path[-1].strip("* ") in ("總結", "总结") for c in summaries)
+    # a section titled "7. 总结：未来发展趋势与挑战" has content of its own: not a summary of siblings
+    assert not any("未来发展趋势" in c.title_path[-1] for c in summaries)
+
+
+def test_a_summary_does_not_outrank_the_sub_section_that_answers(kb):
+    ans = kb.ask("要把 LLM 用在醫療或法律這種專業領域，該怎麼評估它到底可不可靠？")
+    titles = [s.title.split(" › ")[-1] for s in ans.sources]
+    assert "1. 性能評估" in titles[:5] and ("總結" not in titles or titles.index("總結") > titles.index("1. 性能評估"))
