@@ -27,6 +27,8 @@ from .wordbridge import WordBridge
 #   summary                 a "總結 / 总结" section: it restates its siblings; the content is in them
 #   title                   IDF-weighted share of the question's words in the chunk's headings
 RERANK_DEPTH = 30  # 20, 30, 50 and 100 measured the same on all four sets (session 2)
+RANK_FEATURES = ("dense_rrf", "lexical_rrf", "coverage_words", "coverage_bigrams", "dense_top", "bm25", "parent",
+                 "summary", "title")
 RANK_WEIGHTS = {"dense_rrf": 1.0, "lexical_rrf": 0.50, "coverage_words": 0.85, "coverage_bigrams": 0.12,
                 "dense_top": 0.33, "bm25": 0.73, "parent": 0.29, "summary": -0.57, "title": 0.17}
 _SUMMARY_TITLE = re.compile(r"^[*\s]*(?:總結|总结|小結|小结|結論|结论|結語|结语)[*\s:：]*$")
@@ -53,6 +55,18 @@ class Hit:
     dense: float  # best cosine of the query with the chunk's passage or FAQ-question vector
     question: float  # cosine with the chunk's FAQ-question vector (0 when it has none)
     lexical: float  # BM25 score
+
+
+@dataclass
+class FirstStage:
+    dense: np.ndarray  # per chunk: best cosine over its vectors (-1 when not searched)
+    question: np.ndarray  # per chunk: cosine with its FAQ-question vector (0 when it has none)
+    tokens: list[str]  # the lexical query
+    lex_weight: float
+    lex: np.ndarray  # per chunk: BM25 score
+    eligible: np.ndarray  # per chunk: within the topic filter
+    dense_rank: list[int]
+    lex_rank: list[int]
 
 
 @dataclass
@@ -251,37 +265,43 @@ class Retriever:
                 question[pos] = max(question[pos], s)
         return best, question
 
-    def rerank(self, tokens: list[str], order: list[int], fused: dict[int, float], dense_rank: list[int],
-               lex_rank: list[int], lex: np.ndarray, lex_weight: float) -> tuple[list[int], dict[int, float]]:
-        """Re-score the head of the fused ranking with the linear model of RANK_WEIGHTS."""
-        head = order[:RERANK_DEPTH]
-        w = RANK_WEIGHTS
-        words, bigrams = self.lexical.coverage(tokens, head)
+    def rerank_features(self, tokens: list[str], head: list[int], dense_rank: list[int], lex_rank: list[int],
+                        lex: np.ndarray, lex_weight: float) -> np.ndarray:
+        """One row per chunk of head, one column per RANK_FEATURES entry, in units of one first-place RRF vote."""
         k1 = self.rrf_k + 1
-        unit = self.weights[0] / k1  # one first-place vote in one ranking
+        words, bigrams = self.lexical.coverage(tokens, head)
         d_at = {p: r for r, p in enumerate(dense_rank)}
         l_at = {p: r for r, p in enumerate(lex_rank)}
         lex_best = max(float(lex.max()), 1e-9) if len(lex) else 1.0
         idf = {t: self.lexical.idf(t) for t in dict.fromkeys(tokens) if not t.startswith("#")}
         idf_total = sum(idf.values()) or 1.0
-        scores = dict(fused)
-        for p, cw, cb in zip(head, words, bigrams):
+        rows = np.zeros((len(head), len(RANK_FEATURES)))
+        for i, (p, cw, cb) in enumerate(zip(head, words, bigrams)):
             rd, rl = d_at.get(p), l_at.get(p)
-            title = sum(v for t, v in idf.items() if t in self._title_words[p]) / idf_total
-            scores[p] = (
-                (w["dense_rrf"] * self.weights[0] / (k1 + rd) if rd is not None else 0.0)
-                + (w["lexical_rrf"] * lex_weight / (k1 + rl) if rl is not None else 0.0)
-                + unit * (w["coverage_words"] * cw + w["coverage_bigrams"] * cb
-                          + (w["dense_top"] / (1 + rd) if rd is not None else 0.0)
-                          + w["bm25"] * float(lex[p]) / lex_best
-                          + w["parent"] * self._is_parent[p] + w["summary"] * self._is_summary[p]
-                          + w["title"] * title))
+            rows[i] = (
+                self.weights[0] * k1 / (k1 + rd) if rd is not None else 0.0,
+                lex_weight * k1 / (k1 + rl) if rl is not None else 0.0,
+                cw, cb,
+                1.0 / (1 + rd) if rd is not None else 0.0,
+                float(lex[p]) / lex_best,
+                float(self._is_parent[p]), float(self._is_summary[p]),
+                sum(v for t, v in idf.items() if t in self._title_words[p]) / idf_total)
+        return rows
+
+    def rerank(self, tokens: list[str], order: list[int], fused: dict[int, float], dense_rank: list[int],
+               lex_rank: list[int], lex: np.ndarray, lex_weight: float) -> tuple[list[int], dict[int, float]]:
+        """Re-score the head of the fused ranking with the linear model of RANK_WEIGHTS."""
+        head = order[:RERANK_DEPTH]
+        features = self.rerank_features(tokens, head, dense_rank, lex_rank, lex, lex_weight)
+        weights = np.array([RANK_WEIGHTS[name] for name in RANK_FEATURES])
+        scores = dict(fused)
+        for p, value in zip(head, features @ weights / (self.rrf_k + 1)):
+            scores[p] = float(value)
         head = sorted(head, key=lambda p: -scores[p])
         return head + order[RERANK_DEPTH:], scores
 
-    def retrieve(self, question: str, qvec: np.ndarray, k: int = 10, topic: str | None = None,
-                 mode: str = "hybrid") -> Retrieval:
-        """The top-k chunks for the question; mode is 'hybrid', 'dense' or 'lexical' (for measurement)."""
+    def first_stage(self, question: str, qvec: np.ndarray, topic: str | None = None) -> FirstStage:
+        """Dense and BM25 scores of every chunk and the two rankings that are fused (the first stage of retrieve)."""
         mask = self.chunk_mask(topic)
         dense, qscore = self.dense_scores(qvec, mask, topic)
         tokens, lex_weight = self.lexical_query(question)
@@ -289,6 +309,14 @@ class Retriever:
         eligible = np.ones(len(dense), bool) if mask is None else mask
         dense_rank = [int(i) for i in np.argsort(-dense) if dense[i] > -1 and eligible[i]][: self.depth]
         lex_rank = [int(i) for i in np.argsort(-lex) if lex[i] > 0 and eligible[i]][: self.depth]
+        return FirstStage(dense, qscore, tokens, lex_weight, lex, eligible, dense_rank, lex_rank)
+
+    def retrieve(self, question: str, qvec: np.ndarray, k: int = 10, topic: str | None = None,
+                 mode: str = "hybrid") -> Retrieval:
+        """The top-k chunks for the question; mode is 'hybrid', 'dense' or 'lexical' (for measurement)."""
+        first = self.first_stage(question, qvec, topic)
+        dense, qscore, tokens, lex_weight, lex = first.dense, first.question, first.tokens, first.lex_weight, first.lex
+        eligible, dense_rank, lex_rank = first.eligible, first.dense_rank, first.lex_rank
         if mode == "dense":
             fused = {p: 1.0 / (self.rrf_k + r + 1) for r, p in enumerate(dense_rank)}
         elif mode == "lexical":
