@@ -20,7 +20,7 @@ import numpy as np
 
 from kb.config import ROOT
 from kb.eval import read_cases
-from kb.retrieve import RANK_FEATURES, RANK_WEIGHTS, RERANK_DEPTH, collapse_twins, defer_covered, rrf_fuse
+from kb.retrieve import RANK_FEATURES, RANK_WEIGHTS, RERANK_DEPTH, collapse_twins, defer_covered
 from kb.textnorm import anchor_form
 
 DEFAULT_SETS = sorted(p for p in (ROOT / "tests" / "data").glob("qa_*.jsonl") if "names" not in p.name)
@@ -39,7 +39,7 @@ def collect(kb, path: Path) -> list[dict]:
         hits = {i for i, text in enumerate(forms_of) if any(a in text for a in anchors)}
         qvec = kb.embed_query(case.q)
         first = ret.first_stage(case.q, kb._search_vector(case.q, qvec))
-        fused = rrf_fuse([first.dense_rank, first.lex_rank], (ret.weights[0], first.lex_weight), ret.rrf_k)
+        fused = ret.fuse(first)
         order = sorted(fused, key=lambda p: (-fused[p], -first.dense[p]))
         head = order[:RERANK_DEPTH]
         x = ret.rerank_features(first.tokens, head, first.dense_rank, first.lex_rank, first.lex, first.lex_weight)

@@ -18,7 +18,7 @@ from .wordbridge import WordBridge
 # Second stage of hybrid ranking: the top RERANK_DEPTH fused candidates are re-scored by a linear model over
 # what each chunk has for the question. Weights are in units of one first-place RRF vote, fitted by pairwise
 # logistic regression over the eight question sets and checked set by set with each set left out of the fit
-# (docs/quality.md, Retrieval item 9):
+# (docs/quality.md, Retrieval item 10; refit with python -m benchmarks.fit_rerank):
 #   dense_rrf, lexical_rrf  the two RRF terms (the lexical one already carries the English-question weight)
 #   coverage_words/bigrams  IDF-weighted share of the question's distinct words / CJK bigrams in the chunk
 #   dense_top               1 / dense rank: RRF's k flattens the top of the dense ranking, this restores it
@@ -311,6 +311,10 @@ class Retriever:
         lex_rank = [int(i) for i in np.argsort(-lex) if lex[i] > 0 and eligible[i]][: self.depth]
         return FirstStage(dense, qscore, tokens, lex_weight, lex, eligible, dense_rank, lex_rank)
 
+    def fuse(self, first: FirstStage) -> dict[int, float]:
+        """Reciprocal-rank fusion of the dense and BM25 rankings."""
+        return rrf_fuse([first.dense_rank, first.lex_rank], (self.weights[0], first.lex_weight), self.rrf_k)
+
     def retrieve(self, question: str, qvec: np.ndarray, k: int = 10, topic: str | None = None,
                  mode: str = "hybrid") -> Retrieval:
         """The top-k chunks for the question; mode is 'hybrid', 'dense' or 'lexical' (for measurement)."""
@@ -324,7 +328,7 @@ class Retriever:
         elif self.fusion == "convex":
             fused = convex_fuse(dense, lex, dense_rank, lex_rank, self.alpha)
         else:
-            fused = rrf_fuse([dense_rank, lex_rank], (self.weights[0], lex_weight), self.rrf_k)
+            fused = self.fuse(first)
         order = sorted(fused, key=lambda p: (-fused[p], -dense[p]))
         if mode == "hybrid" and self.fusion == "rrf" and order:
             order, fused = self.rerank(tokens, order, fused, dense_rank, lex_rank, lex, lex_weight)
