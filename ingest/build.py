@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import sqlite3
@@ -27,6 +28,7 @@ from kb.wordbridge import THRESHOLDS as WORD_BRIDGE, hubness, vocabulary
 from .cache import EmbeddingCache
 from .chunk import chunk_document, parent_chunks
 from .clean import strip_site_noise
+from .hubness import chunk_hubness, pseudo_queries
 from .load import Document, Skipped, load_corpus
 from .taxonomy import Taxonomy, is_taxonomy, load_taxonomy, parse_taxonomy
 from kb.scope import OFF_DOMAIN_LABEL, OFF_DOMAIN_PROBES
@@ -94,6 +96,8 @@ def fingerprint(settings: Settings, docs: list[Document], taxonomy: Taxonomy) ->
         "schema_version": SCHEMA_VERSION, "chunker_version": CHUNKER_VERSION, "embedder": settings.embedder,
         "chunk_chars": settings.chunk_chars, "chunk_overlap_chars": settings.chunk_overlap_chars,
         "files": {d.source: d.sha256 for d in docs}, "taxonomy": taxonomy.sha256,
+        # the off-domain probes are embedded into the build: a changed list is a changed build
+        "probes": hashlib.sha256("\n".join(OFF_DOMAIN_PROBES).encode("utf-8")).hexdigest()[:16],
     }
     if settings.store != "faiss":  # only then, so existing FAISS builds keep their fingerprint
         fp["store"] = {"name": settings.store, "url": settings.chroma_url}
@@ -190,7 +194,8 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     # The corpus's Chinese words, embedded like questions, for the word bridge (kb/wordbridge.py); only for
     # embedders it is calibrated for.
     words = vocabulary(tokens) if settings.embedder in WORD_BRIDGE else []
-    total = len(passages) + len(questions) + len(examples) + len(probes) + len(words)
+    pseudo = [to_simplified(q) for q in pseudo_queries(chunks)]
+    total = len(passages) + len(questions) + len(examples) + len(probes) + len(words) + len(pseudo)
     done = [0]
 
     def tick(n: int) -> None:
@@ -205,6 +210,7 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
         e_vecs, n3 = cache.get_or_embed("passage", examples, embedder.embed_passages, tick)
         o_vecs, n4 = cache.get_or_embed("query", probes, embedder.embed_queries, tick)
         w_vecs, n5 = cache.get_or_embed("query", words, embedder.embed_queries, tick, batch=64)
+        h_vecs, n6 = cache.get_or_embed("query", pseudo, embedder.embed_queries, tick)
     finally:
         cache.close()
     topic_ids = [c.id for c in taxonomy.categories]
@@ -214,15 +220,18 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
         chunk.topic, chunk.topic_confidence, chunk.meta["votes"] = vote.id, vote.confidence, vote.votes
     build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 1_000_000:06d}"
     rows = [(i, "passage") for i in range(len(chunks))] + [(i, "question") for _, i in entries]
+    all_vecs = np.vstack([p_vecs, q_vecs]) if len(q_vecs) else p_vecs
+    for chunk, hub in zip(chunks, chunk_hubness(all_vecs, [i for i, _ in rows], len(chunks), h_vecs)):
+        chunk.meta["hub"] = float(hub)
     store = store_class(settings.store).for_build(settings, build_id, embedder.dim)
-    store.add(np.vstack([p_vecs, q_vecs]) if len(q_vecs) else p_vecs,
+    store.add(all_vecs,
               [{"topic": chunks[i].topic, "source": chunks[i].source} for i, _ in rows])
     own = [i for i, c in enumerate(chunks) if c.kind != "parent"]  # a parent repeats its sub-sections: not counted
     near = find_near_duplicates([chunks[i] for i in own], p_vecs[own])
     counts = Counter(chunks[i].topic for i in own)
     report = BuildReport(files=len(docs), skipped=skipped, chunks=len(own), parents=len(chunks) - len(own),
                          duplicates_dropped=dropped,
-                         near_duplicates=near, embedded=n1 + n2 + n3 + n4 + n5, reused=total - (n1 + n2 + n3 + n4 + n5),
+                         near_duplicates=near, embedded=n1 + n2 + n3 + n4 + n5 + n6, reused=total - (n1 + n2 + n3 + n4 + n5 + n6),
                          topics={t: counts.get(t, 0) for t in topic_ids})
     report.seconds = time.perf_counter() - t0
     manifest = {
@@ -230,7 +239,7 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
         "embedder": {"name": settings.embedder, "id": embedder.id, "dim": embedder.dim},
         "store": store.describe(),
         "counts": {"files": len(docs), "chunks": len(chunks), "parents": report.parents, "vectors": len(store), "faq_questions": len(entries),
-                   "examples": len(examples), "words": len(words), "duplicates_dropped": dropped, "near_duplicates": len(near)},
+                   "examples": len(examples), "words": len(words), "pseudo_queries": len(pseudo), "duplicates_dropped": dropped, "near_duplicates": len(near)},
         "files": fp["files"], "taxonomy": {"source": taxonomy.source, "sha256": taxonomy.sha256},
         "topics": report.topics, "near_duplicates": [list(p) for p in near[:50]],
         "skipped": [{"source": s.source, "reason": s.reason} for s in skipped],

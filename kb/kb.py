@@ -21,7 +21,7 @@ from .lexical import LexicalIndex
 from .retrieve import Hit, Retriever, mostly_english, rrf_fuse
 from .schema import Chunk
 from .textnorm import normalize_space, strip_controls, to_simplified, tokenize
-from .scope import MIN_MARGIN, OFF_DOMAIN_LABEL, compact, scope_margin, unanswerable_lookup
+from .scope import MIN_MARGIN, MIN_MARGIN_ENGLISH, OFF_DOMAIN_LABEL, compact, scope_margin, unanswerable_lookup
 from .wordbridge import THRESHOLDS as WORD_BRIDGE, WordBridge
 from .topics import EXAMPLE_K, EXAMPLE_WEIGHT, NEIGHBOUR_K, TopicVote, ranked_shares, to_vote
 
@@ -133,6 +133,8 @@ class KnowledgeBase:
         self.topic_ids = [t for t, _ in data.topics]
         off = np.array([t == OFF_DOMAIN_LABEL for t in data.example_topics], dtype=bool)
         self.probe_vectors = data.example_vectors[off]
+        chinese = np.array([not mostly_english(t) for t, o in zip(data.example_texts, off) if o], dtype=bool)
+        self.chinese_probe_vectors = self.probe_vectors[chinese]
         self.example_vectors = data.example_vectors[~off]
         self.example_topics = [t for t, o in zip(data.example_topics, off) if not o]
         self._example_texts = [t for t, o in zip(data.example_texts, off) if not o]
@@ -140,7 +142,9 @@ class KnowledgeBase:
         cal = CALIBRATION.get(data.manifest["embedder"]["name"], FALLBACK_CALIBRATION)
         self.abstain_below = float(data.manifest.get("calibration", {}).get("abstain_below", cal["abstain_below"]))
         self.faq_match = float(cal["faq_match"])
-        self.min_margin = MIN_MARGIN if data.manifest["embedder"]["name"] in CALIBRATION else -1.0
+        calibrated = data.manifest["embedder"]["name"] in CALIBRATION
+        self.min_margin = MIN_MARGIN if calibrated else -1.0
+        self.min_margin_english = MIN_MARGIN_ENGLISH if calibrated else -1.0
         self._entries: dict[str, list[int]] = defaultdict(list)
         self._sections: dict[str, list[int]] = defaultdict(list)
         for i, c in enumerate(data.chunks):
@@ -226,8 +230,9 @@ class KnowledgeBase:
         # Scope and the taxonomy-example vote use the question as asked, not the translation-augmented vector.
         dense_top = retrieval.dense_top if search_vec is qvec else self.retriever.best_dense(qvec, topic)
         vote = self.vote(qvec, retrieval.neighbours, retrieval.vote_tokens)
-        margin = scope_margin(dense_top, qvec, self.probe_vectors)
-        abstention = self._abstention(text, hits, dense_top, margin)
+        english = mostly_english(text)
+        margin = scope_margin(dense_top, qvec, self.chinese_probe_vectors if english else self.probe_vectors)
+        abstention = self._abstention(text, hits, dense_top, margin, english)
         abstained = abstention is not None
         reason = abstention[0] if abstention else None
         answer, title, match = (abstention[1], "", "") if abstention else self._compose(hits)
@@ -238,15 +243,16 @@ class KnowledgeBase:
         result.timing_ms = round((time.perf_counter() - t0) * 1000, 1)
         return result
 
-    def _abstention(self, text: str, hits: list[Hit], dense_top: float, margin: float) -> tuple[str, str] | None:
+    def _abstention(self, text: str, hits: list[Hit], dense_top: float, margin: float,
+                    english: bool) -> tuple[str, str] | None:
         """(abstain_reason, message) when the question should not be answered from these hits, else None."""
         if not hits or dense_top < self.abstain_below:
             return "no_match", ABSTAIN_MESSAGES["no_match"]
-        if margin < self.min_margin:
+        if margin < (self.min_margin_english if english else self.min_margin):
             return "off_domain", ABSTAIN_MESSAGES["off_domain"]
         if self.min_margin > -1.0:  # calibrated embedders only, like the margin
             lookup = unanswerable_lookup(text, [h.chunk.text for h in hits[:LOOKUP_PASSAGES]], self.mentions,
-                                         mostly_english(text))
+                                         english)
             if lookup in ("price", "date"):
                 return f"no_{lookup}", ABSTAIN_MESSAGES[f"no_{lookup}"]
             if lookup:

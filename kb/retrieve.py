@@ -17,8 +17,9 @@ from .wordbridge import WordBridge
 
 # Second stage of hybrid ranking: the top RERANK_DEPTH fused candidates are re-scored by a linear model over
 # what each chunk has for the question. Weights are in units of one first-place RRF vote, fitted by pairwise
-# logistic regression over the eight question sets and checked set by set with each set left out of the fit
-# (docs/quality.md, Retrieval item 10; refit with python -m benchmarks.fit_rerank):
+# logistic regression over eight question sets (fresh4 is kept out, as a set no fit has seen) and checked set by
+# set with each set left out of the fit (docs/quality.md, Retrieval items 10 and 11; refit with
+# python -m benchmarks.fit_rerank):
 #   dense_rrf, lexical_rrf  the two RRF terms (the lexical one already carries the English-question weight)
 #   coverage_words/bigrams  IDF-weighted share of the question's distinct words / CJK bigrams in the chunk
 #   dense_top               1 / dense rank: RRF's k flattens the top of the dense ranking, this restores it
@@ -26,11 +27,13 @@ from .wordbridge import WordBridge
 #   parent                  a whole section (it holds all of its sub-sections' text)
 #   summary                 a "總結 / 总结" section: it restates its siblings; the content is in them
 #   title                   IDF-weighted share of the question's words in the chunk's headings
+#   hub                     how close the chunk sits to the corpus's own questions in general (ingest/hubness.py),
+#                           scaled to 0..1 over the corpus: a chunk near every question is rarely the answer
 RERANK_DEPTH = 30  # 20, 30, 50 and 100 measured the same on all four sets (session 2)
 RANK_FEATURES = ("dense_rrf", "lexical_rrf", "coverage_words", "coverage_bigrams", "dense_top", "bm25", "parent",
-                 "summary", "title")
-RANK_WEIGHTS = {"dense_rrf": 1.0, "lexical_rrf": 0.50, "coverage_words": 0.85, "coverage_bigrams": 0.12,
-                "dense_top": 0.33, "bm25": 0.73, "parent": 0.29, "summary": -0.57, "title": 0.17}
+                 "summary", "title", "hub")
+RANK_WEIGHTS = {"dense_rrf": 1.0, "lexical_rrf": 0.45, "coverage_words": 0.78, "coverage_bigrams": 0.17,
+                "dense_top": 0.37, "bm25": 0.72, "parent": 0.26, "summary": -0.58, "title": 0.12, "hub": -0.32}
 _SUMMARY_TITLE = re.compile(r"^[*\s]*(?:總結|总结|小結|小结|結論|结论|結語|结语)[*\s:：]*$")
 # A mostly-English question against this Chinese corpus: the dense side (e5-small) is weak across languages,
 # so the lexical side, fed CC-CEDICT translations of the English words, counts this many times. Measured on the
@@ -38,6 +41,13 @@ _SUMMARY_TITLE = re.compile(r"^[*\s]*(?:總結|总结|小結|小结|結論|结�
 ENGLISH_LEXICAL_WEIGHT = 2.0
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def scaled(values: Sequence[float]) -> np.ndarray:
+    """Values mapped linearly onto 0..1 (all 0 when they are all equal)."""
+    v = np.asarray(values, dtype=np.float64)
+    span = float(v.max() - v.min()) if len(v) else 0.0
+    return (v - v.min()) / span if span > 0 else np.zeros(len(v))
 
 
 def mostly_english(text: str) -> bool:
@@ -203,6 +213,7 @@ class Retriever:
         self._is_summary = np.array([bool(c.title_path) and bool(_SUMMARY_TITLE.match(c.title_path[-1]))
                                      for c in data.chunks], dtype=bool)
         self._title_words = heading_words(data.chunks)
+        self._hub = scaled([float(c.meta.get("hub", 0.0)) for c in data.chunks])
         self.expander = EnglishExpander(lexical.vocab)
         # ask() needs a question's translations twice (dense search text, lexical query): expand it once
         self._expand = lru_cache(maxsize=1024)(lambda question: tuple(self.expander.expand(question)))
@@ -285,7 +296,8 @@ class Retriever:
                 1.0 / (1 + rd) if rd is not None else 0.0,
                 float(lex[p]) / lex_best,
                 float(self._is_parent[p]), float(self._is_summary[p]),
-                sum(v for t, v in idf.items() if t in self._title_words[p]) / idf_total)
+                sum(v for t, v in idf.items() if t in self._title_words[p]) / idf_total,
+                float(self._hub[p]))
         return rows
 
     def rerank(self, tokens: list[str], order: list[int], fused: dict[int, float], dense_rank: list[int],

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-SCHEMA_VERSION = 3  # 3: words table and words.faiss (kb/wordbridge.py)
+SCHEMA_VERSION = 4  # 3: words table and words.faiss (kb/wordbridge.py); 4: chunks.hub (ingest/hubness.py)
 TITLE_SEP = " › "
 
 

@@ -17,6 +17,12 @@ OFF_DOMAIN_LABEL = "_off_domain"
 # Measured on dev + tests/data/qa_tune.jsonl: out-of-scope margins <= -0.025 (one tricky near-domain
 # question at +0.034), in-scope margins >= +0.012; the threshold sits in the gap (docs/quality.md).
 MIN_MARGIN = -0.005
+# An English question is compared with the Chinese probes only. The corpus is Chinese, and in e5-small's space an
+# English question is nearer any English sentence than most Chinese ones, so an English probe can win on language
+# alone ("How to fix a leaking tap?" beat the privacy sections for "How do I stop a chatbot from leaking user
+# data?"). Against Chinese probes both sides pay the same language gap; the margin then sits higher, hence its own
+# threshold, midway between 80 English off-domain questions (max +0.020) and 55 in-scope ones (min +0.031): docs/quality.md.
+MIN_MARGIN_ENGLISH = 0.025
 
 
 def scope_margin(dense_top: float, qvec: np.ndarray, probe_vectors: np.ndarray) -> float:
@@ -43,6 +49,14 @@ OFF_DOMAIN_PROBES = (
     "Best places to visit in Paris", "How much does a new car cost?", "How to fix a leaking tap?",
     "What time does the store close?", "How to train my dog to sit?",
     "台北哪裡有好吃的小籠包", "明天會不會下雨", "這支股票值得買嗎", "機票怎麼訂比較便宜",
+    # school and general knowledge (added in session 7: a photosynthesis question and 10 of 40 such questions
+    # were answered from the corpus; these probes share no question with that check list, docs/quality.md)
+    "细胞膜的主要成分是什么", "植物的叶子为什么是绿色的", "人体有多少块骨头", "细菌和病毒有什么区别",
+    "重力加速度是多少", "光速是每秒多少公里", "电流和电压有什么区别", "铁为什么会生锈", "氧气的化学式怎么写",
+    "三角形内角和是多少度", "圆的面积公式是什么", "宋朝是哪一年灭亡的", "丝绸之路的起点在哪里",
+    "黄河发源于哪里", "亚马逊雨林在哪个国家", "火山为什么会喷发", "《西游记》讲了什么故事", "银河系有多大",
+    "为什么会有四季变化", "GDP 是什么意思", "What is the chemical formula of water?",
+    "Who was the first emperor of Rome?",
 )
 
 

@@ -10,7 +10,7 @@ DEV = ROOT.parent / "shared" / "eval" / "dev_qa.jsonl"
 FLOORS = {
     # measured: R@5 0.97, MRR 0.82, topic 0.95, OOS 7/7
     "qa_tune.jsonl": {"recall@5": 0.92, "mrr@10": 0.78, "topic_accuracy": 0.89, "oos_abstention": 0.85},
-    # measured: R@5 0.92, MRR 0.77, topic 0.89, OOS 11/11
+    # measured: R@5 0.92, MRR 0.78, topic 0.92, OOS 11/11
     "qa_test.jsonl": {"recall@5": 0.87, "mrr@10": 0.73, "topic_accuracy": 0.86, "oos_abstention": 0.90},
     # written independently, in the dev set's style; measured: R@5 0.96, MRR 0.87, topic 0.88, OOS 8/8
     "qa_fresh.jsonl": {"recall@5": 0.90, "mrr@10": 0.84, "topic_accuracy": 0.83, "oos_abstention": 0.85},
@@ -21,6 +21,10 @@ FLOORS = {
     # off-domain and 6 near-domain OOS). Measured before any session-6 change: R@5 0.93, MRR 0.80, topic 0.88, OOS
     # 10/10; now R@5 0.93, MRR 0.84 (0.84 with its own questions left out of the re-ranking fit), topic 0.89
     "qa_fresh3.jsonl": {"recall@5": 0.89, "mrr@10": 0.80, "topic_accuracy": 0.85, "oos_abstention": 0.95},
+    # session 7: a fourth blind set, same recipe (58 / 14 / 8 answerable, 4 off-domain + 6 near-domain OOS), kept out
+    # of the re-ranking fit. Measured before any session-7 change: R@5 0.90, MRR 0.73, topic 0.86, OOS 8/10, one
+    # false abstention (English); now R@5 0.90, MRR 0.76, topic 0.86, OOS 9/10, none
+    "qa_fresh4.jsonl": {"recall@5": 0.86, "mrr@10": 0.72, "topic_accuracy": 0.82, "oos_abstention": 0.85},
     # every question names something the corpus never mentions: 25 answerable (the name is an example, a tool, a
     # source) and 25 asking about the name itself; the unknown-name check was written with it. Measured: R@5 0.80,
     # MRR 0.68, OOS 22/25, no false abstention

@@ -47,6 +47,25 @@ def test_english_off_domain_question_still_abstains(kb):
     assert ans.abstained and ans.abstain_reason in ("off_domain", "no_match")
 
 
+def test_an_english_question_is_not_ruled_off_domain_by_an_english_probe(kb):
+    # "How to fix a leaking tap?" used to beat the privacy sections on the word "leaking" alone
+    ans = kb.ask("How can I stop a chatbot from leaking users' private data?")
+    assert not ans.abstained and "隐私" in " ".join(s.title for s in ans.sources[:3])
+    for q in ("How do I unclog a bathroom drain without chemicals?", "What are the symptoms of a vitamin D deficiency?"):
+        assert kb.ask(q).abstained, q
+
+
+def test_school_knowledge_questions_abstain(kb):
+    for q in ("潮汐是怎么形成的？", "辛亥革命推翻了哪个朝代？", "颱風是怎麼形成的？"):
+        ans = kb.ask(q)
+        assert ans.abstained and ans.abstain_reason in ("off_domain", "no_match"), q
+
+
+def test_hub_feature_is_scaled_over_the_corpus(kb):
+    hub = kb.retriever._hub
+    assert hub.min() == 0.0 and hub.max() == 1.0 and len(hub) == len(kb.data.chunks)
+
+
 def test_a_chunk_whose_parent_is_ranked_waits():
     # 3 is the parent of 0 and 1: after it, its sub-sections go to the end; before it, they keep their place
     assert defer_covered([3, 0, 2, 1], {0: 3, 1: 3}) == [3, 2, 0, 1]
