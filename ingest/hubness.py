@@ -34,12 +34,11 @@ def chunk_hubness(row_vectors: np.ndarray, row_chunk: Sequence[int], n_chunks: i
                   k: int = NEIGHBOURS) -> np.ndarray:
     """Per chunk, the highest over its vectors of the mean cosine to its k nearest pseudo-query vectors
     (0 for every chunk when there are no pseudo-queries)."""
-    hub = np.zeros(n_chunks, np.float32)
     if len(query_vectors) == 0 or len(row_vectors) == 0:
-        return hub
+        return np.zeros(n_chunks, np.float32)
     kk = min(k, len(query_vectors))
     sims = np.asarray(row_vectors, np.float32) @ np.asarray(query_vectors, np.float32).T
     per_row = -np.sort(-sims, axis=1)[:, :kk].mean(axis=1)
-    hub[:] = -np.inf
+    hub = np.full(n_chunks, -np.inf, np.float32)
     np.maximum.at(hub, np.asarray(row_chunk, dtype=np.int64), per_row.astype(np.float32))
     return np.where(np.isfinite(hub), hub, 0.0).astype(np.float32)

@@ -17,7 +17,7 @@ from .wordbridge import WordBridge
 
 # Second stage of hybrid ranking: the top RERANK_DEPTH fused candidates are re-scored by a linear model over
 # what each chunk has for the question. Weights are in units of one first-place RRF vote, fitted by pairwise
-# logistic regression over eight question sets (fresh4 is kept out, as a set no fit has seen) and checked set by
+# logistic regression over eight question sets (fresh4 and fresh5 are kept out, as sets no fit has seen) and checked set by
 # set with each set left out of the fit (docs/quality.md, Retrieval items 10 and 11; refit with
 # python -m benchmarks.fit_rerank):
 #   dense_rrf, lexical_rrf  the two RRF terms (the lexical one already carries the English-question weight)

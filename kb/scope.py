@@ -94,11 +94,13 @@ _CAMEL_PART = re.compile(r"[A-Z]{2,}(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _COMMON_WORDS = frozenset({"app", "apps", "prompt", "prompts", "token", "tokens", "agent", "agents", "bot", "bots",
                            "demo", "bug", "ok", "wifi", "email", "pdf", "excel", "word"})
 _GENERIC_ACRONYMS = frozenset({"LLM", "LLMS", "API", "APIS", "GPU", "GPUS", "TPU", "CPU", "NLP", "URL", "HTML", "FAQ",
-                               "AIGC", "SDK", "APP"})
+                               "AI", "AIGC", "SDK", "APP"})
 _INCIDENTAL_BEFORE = re.compile(
     r"(?:像|比如|例如|譬如|类似|好比|诸如|用|拿|从|把|通过|基于|借助|一张|一台|一个|\blike|\bsuch as|\be\.g\.,?|\busing"
     r"|\bon|\bwith|\bfrom|\bvia|\bis an?)\s*$", re.I)
 _INCIDENTAL_AFTER = re.compile(r"^\s*(?:这种|这类|之类|这样|那样|一类|一样|等)")
+# the rest of a list the name opens: "Grammarly、Jasper 这类工具" gives both names as examples
+_LIST_TAIL = re.compile(r"(?:\s*(?:[、,，/]|和|与|及)\s*[A-Za-z0-9][\w.@+\-]*(?:\s[A-Z0-9][\w.@+\-]*)*)*")
 _PLACE = re.compile(r"在\s*$")  # "在 Dify 上" is a place; "在 LoRA 里" is not
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _CLAUSE_BREAK = re.compile(r"[。！!，,；;：:]|\.(?=\s)")
@@ -142,13 +144,16 @@ def _known(name: str, corpus_mentions: Callable[[str], bool]) -> bool:
     singular = name[:-1] if re.fullmatch(r"[A-Z]{2,}s", name) else name  # LLMs, GPUs
     if singular in _GENERIC_ACRONYMS or corpus_mentions(name) or corpus_mentions(singular):
         return True
+    if "-" in name and all((p.isalpha() and p.islower()) or _known(p, corpus_mentions) for p in name.split("-")):
+        return True  # a compound of known names and plain words: AI-generated, LLM-based
     parts = [p for word in name.split() for p in _CAMEL_PART.findall(word)]
     return any(p.isupper() and len(p) >= 3 and p not in _GENERIC_ACRONYMS and corpus_mentions(p) for p in parts)
 
 
 def _incidental(question: str, start: int, end: int) -> bool:
     """Is the name at question[start:end] an example, a tool, a place or a source rather than the subject?"""
-    after = fold(question[end:end + 6])
+    tail = _LIST_TAIL.match(question, end).end()
+    after = fold(question[tail:tail + 6])
     if _INCIDENTAL_AFTER.search(after):
         return True
     starts = [start]
@@ -186,9 +191,20 @@ def unknown_subject(question: str, corpus_mentions: Callable[[str], bool], engli
     for name, start, end in latin_names(question, english):
         if _known(name, corpus_mentions) or _incidental(question, start, end):
             continue
-        if (ask_start <= start < ask_end) or _PAIRED.match(question, end):
+        if (ask_start <= start < ask_end) or _PAIRED.match(question, end) or _inside_technique(question, name, end):
             return name
     return None
+
+
+# "RAG 里文档切块设多大", "MoE 混合专家模型里，路由器怎么分配专家": the question asks about the inside of a technique
+# the corpus never names, even from a scene-setting clause. Only for acronyms (two capitals or more): "塞进
+# Raspberry Pi 里" or "Slack 里的聊天记录" are places, and "在 X 里" / "从 X 里" were ruled incidental before this.
+_INSIDE = re.compile(r"\s*[\u4e00-\u9fff]{0,6}?(?:里|裡|中)")
+_ACRONYM = re.compile(r"(?=(?:[^A-Z]*[A-Z]){2})[A-Za-z]{2,6}")
+
+
+def _inside_technique(question: str, name: str, end: int) -> bool:
+    return bool(_ACRONYM.fullmatch(name)) and bool(_INSIDE.match(question, end))
 
 
 def compact(text: str) -> str:

@@ -103,6 +103,9 @@ def test_lookups_are_recognised(question, kind):
     ("What reward model was used to align Nemotron-4 340B, and is it public?", "Nemotron-4 340B"),
     ("Constitutional AI 這個方法裡的「憲法」包含哪些原則？", "Constitutional AI"),
     ("用 Opacus 做差分隱私訓練時，noise_multiplier 該怎麼設定？", "noise_multiplier"),  # a tool, then its setting
+    ("RAG 里文档切块设多大比较合适，要不要重叠？", "RAG"),  # the inside of an acronym-named technique
+    ("MoE 混合专家模型里，路由器是怎么分配专家的？", "MoE"),
+    ("Grammarly 和 Jasper 哪个更好用？", "Grammarly"),  # a list that is compared, not given as examples
 ])
 def test_a_question_about_a_name_the_corpus_never_mentions(question, name):
     english = mostly_english(question)
@@ -124,6 +127,10 @@ def test_a_question_about_a_name_the_corpus_never_mentions(question, name):
     "LLM 的 inference latency 太高怎么办？",  # English words, not names
     "LM Studio 在我笔记本上跑 7B 模型只占几个 G 显存，为什么训练要一堆卡？",  # sets the scene; not what is asked
     "We serve our model with TensorRT-LLM. What general techniques speed up inference?",
+    "Grammarly、Jasper 这类写作工具是怎么用上大模型的？",  # a list of examples
+    "How can AI-generated fake news be detected?",  # a compound of a known acronym and a plain word
+    "How do LLM-based chatbots handle privacy?",
+    "想把文本分类模型塞进 Raspberry Pi 里离线跑，怎么把模型变小？",  # a place, not an acronym
 ])
 def test_a_name_given_as_an_example_tool_or_place_is_not_the_subject(question):
     known = lambda name: name.upper() in {"GPT", "LLM", "API"}  # noqa: E731 - a corpus that mentions these only
