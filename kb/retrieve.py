@@ -17,8 +17,8 @@ from .wordbridge import WordBridge
 
 # Second stage of hybrid ranking: the top RERANK_DEPTH fused candidates are re-scored by a linear model over
 # what each chunk has for the question. Weights are in units of one first-place RRF vote, fitted by pairwise
-# logistic regression over eight question sets (fresh4 and fresh5 are kept out, as sets no fit has seen) and checked set by
-# set with each set left out of the fit (docs/quality.md, Retrieval items 10 and 11; refit with
+# logistic regression over eight question sets (fresh4 and fresh5 are kept out, as sets no fit has seen) and
+# checked set by set with each set left out of the fit (docs/quality.md, Retrieval items 10 and 11; refit with
 # python -m benchmarks.fit_rerank):
 #   dense_rrf, lexical_rrf  the two RRF terms (the lexical one already carries the English-question weight)
 #   coverage_words/bigrams  IDF-weighted share of the question's distinct words / CJK bigrams in the chunk
@@ -111,7 +111,7 @@ def convex_fuse(dense: np.ndarray, lexical: np.ndarray, dense_rank: list[int], l
     if not cand:
         return {}
     d, l = dense[cand], lexical[cand]
-    d = (d - d.min()) / max(float(d.max() - d.min()), 1e-9)
+    d = scaled(d)
     l = l / max(float(l.max()), 1e-9)
     return {p: float(alpha * d[i] + (1 - alpha) * l[i]) for i, p in enumerate(cand)}
 

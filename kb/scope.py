@@ -102,6 +102,11 @@ _INCIDENTAL_AFTER = re.compile(r"^\s*(?:这种|这类|之类|这样|那样|一�
 # the rest of a list the name opens: "Grammarly、Jasper 这类工具" gives both names as examples
 _LIST_TAIL = re.compile(r"(?:\s*(?:[、,，/]|和|与|及)\s*[A-Za-z0-9][\w.@+\-]*(?:\s[A-Z0-9][\w.@+\-]*)*)*")
 _PLACE = re.compile(r"在\s*$")  # "在 Dify 上" is a place; "在 LoRA 里" is not
+# "RAG 里文档切块设多大", "MoE 混合专家模型里，路由器怎么分配专家": the question asks about the inside of a technique
+# the corpus never names, even from a scene-setting clause. Only for acronyms (two capitals or more): "塞进
+# Raspberry Pi 里" or "Slack 里的聊天记录" are places, and "在 X 里" / "从 X 里" were ruled incidental before this.
+_INSIDE = re.compile(r"\s*[\u4e00-\u9fff]{0,6}?(?:里|裡|中)")
+_ACRONYM = re.compile(r"(?=(?:[^A-Z]*[A-Z]){2})[A-Za-z]{2,6}")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _CLAUSE_BREAK = re.compile(r"[。！!，,；;：:]|\.(?=\s)")
 _SENTENCE_BREAK = re.compile(r"[。！!：:]|\.(?=\s)")
@@ -196,14 +201,8 @@ def unknown_subject(question: str, corpus_mentions: Callable[[str], bool], engli
     return None
 
 
-# "RAG 里文档切块设多大", "MoE 混合专家模型里，路由器怎么分配专家": the question asks about the inside of a technique
-# the corpus never names, even from a scene-setting clause. Only for acronyms (two capitals or more): "塞进
-# Raspberry Pi 里" or "Slack 里的聊天记录" are places, and "在 X 里" / "从 X 里" were ruled incidental before this.
-_INSIDE = re.compile(r"\s*[\u4e00-\u9fff]{0,6}?(?:里|裡|中)")
-_ACRONYM = re.compile(r"(?=(?:[^A-Z]*[A-Z]){2})[A-Za-z]{2,6}")
-
-
 def _inside_technique(question: str, name: str, end: int) -> bool:
+    """An acronym followed by 里/中 (after a short gloss): the question asks about the inside of that technique."""
     return bool(_ACRONYM.fullmatch(name)) and bool(_INSIDE.match(question, end))
 
 
