@@ -31,7 +31,7 @@ from .clean import strip_site_noise
 from .hubness import chunk_hubness, pseudo_queries
 from .load import Document, Skipped, load_corpus
 from .taxonomy import Taxonomy, is_taxonomy, load_taxonomy, parse_taxonomy
-from kb.scope import OFF_DOMAIN_LABEL, OFF_DOMAIN_PROBES
+from kb.scope import OFF_DOMAIN_LABEL, OFF_DOMAIN_PROBES, PROBE_COVERED, covered_probes
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,7 @@ class BuildReport:
     embedded: int = 0
     reused: int = 0
     topics: dict[str, int] = field(default_factory=dict)
+    probes_covered: list[str] = field(default_factory=list)  # off-domain probes this corpus answers: not used
     seconds: float = 0.0
     build: str = ""
 
@@ -63,6 +64,8 @@ class BuildReport:
                  f"({self.duplicates_dropped} exact duplicates dropped, "
                  f"{len(self.near_duplicates)} near-duplicate pairs), embedded {self.embedded} texts, reused {self.reused}, "
                  f"{self.seconds:.1f} s", f"topics: {topics}"]
+        if self.probes_covered:
+            lines.append(f"in scope for this corpus, so not used as off-domain probes: {'、'.join(self.probes_covered)}")
         lines += [f"skipped {s.source}: {s.reason}" for s in self.skipped]
         return "\n".join(lines)
 
@@ -226,13 +229,16 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     store = store_class(settings.store).for_build(settings, build_id, embedder.dim)
     store.add(all_vecs,
               [{"topic": chunks[i].topic, "source": chunks[i].source} for i, _ in rows])
+    covered = covered_probes(o_vecs, all_vecs, PROBE_COVERED.get(settings.embedder, 2.0))
+    kept_probes = [p for p, c in zip(probes, covered) if not c]
     own = [i for i, c in enumerate(chunks) if c.kind != "parent"]  # a parent repeats its sub-sections: not counted
     near = find_near_duplicates([chunks[i] for i in own], p_vecs[own])
     counts = Counter(chunks[i].topic for i in own)
     report = BuildReport(files=len(docs), skipped=skipped, chunks=len(own), parents=len(chunks) - len(own),
                          duplicates_dropped=dropped,
                          near_duplicates=near, embedded=n1 + n2 + n3 + n4 + n5 + n6, reused=total - (n1 + n2 + n3 + n4 + n5 + n6),
-                         topics={t: counts.get(t, 0) for t in topic_ids})
+                         topics={t: counts.get(t, 0) for t in topic_ids},
+                         probes_covered=[p for p, c in zip(probes, covered) if c])
     report.seconds = time.perf_counter() - t0
     manifest = {
         "schema_version": SCHEMA_VERSION, "build_id": build_id, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -243,11 +249,12 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
         "files": fp["files"], "taxonomy": {"source": taxonomy.source, "sha256": taxonomy.sha256},
         "topics": report.topics, "near_duplicates": [list(p) for p in near[:50]],
         "skipped": [{"source": s.source, "reason": s.reason} for s in skipped],
+        "probes_covered": report.probes_covered,
         "fingerprint": fp, "seconds": round(report.seconds, 2),
     }
     report.build = str(write_build(
         Path(settings.index_dir), manifest, chunks, tokens, rows, store,
-        [(e.topic, e.text) for e in taxonomy.examples] + [(OFF_DOMAIN_LABEL, p) for p in probes], np.vstack([e_vecs, o_vecs]),
+        [(e.topic, e.text) for e in taxonomy.examples] + [(OFF_DOMAIN_LABEL, p) for p in kept_probes], np.vstack([e_vecs, o_vecs[~covered]]),
         [(c.id, c.name, c.description) for c in taxonomy.categories],
         [(d.source, d.sha256, d.encoding, sum(1 for c in chunks if c.source == d.source and c.kind != "parent")) for d in docs],
         words, w_vecs, hubness(w_vecs)))
