@@ -23,7 +23,7 @@ from .schema import Chunk
 from .textnorm import normalize_space, strip_controls, to_simplified, tokenize
 from .scope import MIN_MARGIN, MIN_MARGIN_ENGLISH, OFF_DOMAIN_LABEL, compact, scope_margin, unanswerable_lookup
 from .wordbridge import THRESHOLDS as WORD_BRIDGE, WordBridge
-from .topics import EXAMPLE_K, EXAMPLE_WEIGHT, NEIGHBOUR_K, TopicVote, ranked_shares, to_vote
+from .topics import EXAMPLE_K, EXAMPLE_WEIGHT, NEIGHBOUR_K, TopicVote, ranked_shares, score_shares, to_vote
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,8 @@ class KnowledgeBase:
 
     def vote(self, qvec: np.ndarray, hits: list[Hit], tokens: list[str] | None = None) -> TopicVote:
         """Nearest-neighbour vote over labelled neighbours: the taxonomy examples and user corrections (ranked by
-        dense + BM25 like corpus chunks), blended with the retrieved chunks' own ingest-time votes. A user's
+        dense + BM25 like corpus chunks), blended with the retrieved chunks' own ingest-time votes (weighted by
+        their retrieval scores). A user's
         correction of this very question (a near-identical stored question) decides the topic."""
         with self._lock:
             ex_vectors = np.vstack([self.example_vectors, self._extra_vectors])
@@ -200,7 +201,8 @@ class KnowledgeBase:
         shares = ranked_shares(onehot[order], EXAMPLE_K)
         if hits:
             chunk_votes = np.array([[h.chunk.meta.get("votes", {}).get(t, 0.0) for t in self.topic_ids] for h in hits])
-            shares = EXAMPLE_WEIGHT * shares + (1 - EXAMPLE_WEIGHT) * ranked_shares(chunk_votes, NEIGHBOUR_K)
+            shares = EXAMPLE_WEIGHT * shares + (1 - EXAMPLE_WEIGHT) * score_shares(
+                chunk_votes, [h.score for h in hits], NEIGHBOUR_K)
         return to_vote(shares, self.topic_ids, self.settings.uncertain_share)
 
     # ---- questions -----------------------------------------------------------

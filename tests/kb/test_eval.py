@@ -27,8 +27,12 @@ FLOORS = {
     "qa_fresh4.jsonl": {"recall@5": 0.86, "mrr@10": 0.72, "topic_accuracy": 0.82, "oos_abstention": 0.85},
     # session 7: a fifth blind set (56 / 16 / 8 answerable, 4 + 6 OOS), written after the session's retrieval changes
     # and kept out of the fit. First reading: R@5 0.95, MRR 0.77, topic 0.85, OOS 8/10, two false abstentions
-    # (unknown-name check); now R@5 0.95, MRR 0.77, topic 0.85, OOS 9/10, none
-    "qa_fresh5.jsonl": {"recall@5": 0.91, "mrr@10": 0.73, "topic_accuracy": 0.81, "oos_abstention": 0.85},
+    # (unknown-name check); now R@5 0.95, MRR 0.77, topic 0.875 (0.85 before score-weighted chunk votes), OOS 9/10, none
+    "qa_fresh5.jsonl": {"recall@5": 0.91, "mrr@10": 0.73, "topic_accuracy": 0.83, "oos_abstention": 0.85},
+    # session 8: a sixth blind set (57 Simplified / 13 Traditional / 10 English answerable, 10 OOS), its writer told to
+    # anchor every place a repeated answer appears, as the dev set does; kept out of the re-ranking fit. First
+    # reading: R@5 0.975, MRR 0.92, topic 0.875, OOS 9/10, one false abstention (Taiwan 管線平行…氣泡); topic now 0.90
+    "qa_fresh6.jsonl": {"recall@5": 0.94, "mrr@10": 0.88, "topic_accuracy": 0.86, "oos_abstention": 0.85},
     # every question names something the corpus never mentions: 25 answerable (the name is an example, a tool, a
     # source) and 25 asking about the name itself; the unknown-name check was written with it. Measured: R@5 0.80,
     # MRR 0.68, OOS 22/25, no false abstention
