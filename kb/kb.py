@@ -21,7 +21,7 @@ from .lexical import LexicalIndex
 from .retrieve import Hit, Retriever, mostly_english, rrf_fuse
 from .schema import Chunk
 from .textnorm import normalize_space, strip_controls, to_simplified, tokenize
-from .scope import MIN_MARGIN, MIN_MARGIN_ENGLISH, OFF_DOMAIN_LABEL, compact, scope_margin, unanswerable_lookup
+from .scope import AGREEMENT_SLACK, MIN_MARGIN, MIN_MARGIN_ENGLISH, OFF_DOMAIN_LABEL, compact, scope_margin, unanswerable_lookup
 from .wordbridge import THRESHOLDS as WORD_BRIDGE, WordBridge
 from .topics import EXAMPLE_K, EXAMPLE_WEIGHT, NEIGHBOUR_K, TopicVote, ranked_shares, score_shares, to_vote
 
@@ -234,7 +234,7 @@ class KnowledgeBase:
         vote = self.vote(qvec, retrieval.neighbours, retrieval.vote_tokens)
         english = mostly_english(text)
         margin = scope_margin(dense_top, qvec, self.chinese_probe_vectors if english else self.probe_vectors)
-        abstention = self._abstention(text, hits, dense_top, margin, english)
+        abstention = self._abstention(text, hits, dense_top, margin, english, retrieval.agree)
         abstained = abstention is not None
         reason = abstention[0] if abstention else None
         answer, title, match = (abstention[1], "", "") if abstention else self._compose(hits)
@@ -246,11 +246,13 @@ class KnowledgeBase:
         return result
 
     def _abstention(self, text: str, hits: list[Hit], dense_top: float, margin: float,
-                    english: bool) -> tuple[str, str] | None:
-        """(abstain_reason, message) when the question should not be answered from these hits, else None."""
+                    english: bool, agree: bool = False) -> tuple[str, str] | None:
+        """(abstain_reason, message) when the question should not be answered from these hits, else None.
+        agree: dense and BM25 ranked the same chunk first, which lets a margin just under the threshold pass."""
         if not hits or dense_top < self.abstain_below:
             return "no_match", ABSTAIN_MESSAGES["no_match"]
-        if margin < (self.min_margin_english if english else self.min_margin):
+        threshold = self.min_margin_english if english else self.min_margin
+        if margin < threshold and not (agree and margin >= threshold - AGREEMENT_SLACK):
             return "off_domain", ABSTAIN_MESSAGES["off_domain"]
         if self.min_margin > -1.0:  # calibrated embedders only, like the margin
             lookup = unanswerable_lookup(text, [h.chunk.text for h in hits[:LOOKUP_PASSAGES]], self.mentions,

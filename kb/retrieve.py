@@ -87,6 +87,7 @@ class Retrieval:
     tokens: list[str] = field(default_factory=list)  # the lexical query (with translations for English)
     neighbours: list[Hit] = field(default_factory=list)  # the ranking without parent chunks, for the topic vote
     near_words: int = 0  # how many of the tokens (at the end) the word bridge added
+    agree: bool = False  # dense and BM25 put the same chunk first (evidence the question is in scope)
 
     @property
     def vote_tokens(self) -> list[str]:
@@ -360,4 +361,5 @@ class Retriever:
         dense_top = float(dense[eligible].max()) if eligible.any() else -1.0
         lex_top = float(lex.max()) if len(lex) else 0.0
         near = 0 if mostly_english(question) else len(self._near_words(tuple(tokenize(question))))
-        return Retrieval(hits, dense_top, lex_top, tokens, neighbours, near)
+        agree = bool(dense_rank) and bool(lex_rank) and dense_rank[0] == lex_rank[0]
+        return Retrieval(hits, dense_top, lex_top, tokens, neighbours, near, agree)

@@ -31,7 +31,7 @@ FLOORS = {
     "qa_fresh5.jsonl": {"recall@5": 0.91, "mrr@10": 0.73, "topic_accuracy": 0.83, "oos_abstention": 0.85},
     # session 8: a sixth blind set (57 Simplified / 13 Traditional / 10 English answerable, 10 OOS), its writer told to
     # anchor every place a repeated answer appears, as the dev set does; kept out of the re-ranking fit. First
-    # reading: R@5 0.975, MRR 0.92, topic 0.875, OOS 9/10, one false abstention (Taiwan 管線平行…氣泡); topic now 0.90
+    # reading: R@5 0.975, MRR 0.92, topic 0.875, OOS 9/10, one false abstention (Taiwan 管線平行…氣泡); now topic 0.90, none
     "qa_fresh6.jsonl": {"recall@5": 0.94, "mrr@10": 0.88, "topic_accuracy": 0.86, "oos_abstention": 0.85},
     # every question names something the corpus never mentions: 25 answerable (the name is an example, a tool, a
     # source) and 25 asking about the name itself; the unknown-name check was written with it. Measured: R@5 0.80,
