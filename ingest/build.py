@@ -229,8 +229,7 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     store = store_class(settings.store).for_build(settings, build_id, embedder.dim)
     store.add(all_vecs,
               [{"topic": chunks[i].topic, "source": chunks[i].source} for i, _ in rows])
-    covered = covered_probes(o_vecs, all_vecs, PROBE_COVERED.get(settings.embedder, 2.0))
-    kept_probes = [p for p, c in zip(probes, covered) if not c]
+    covered = covered_probes(o_vecs, all_vecs, PROBE_COVERED.get(settings.embedder, 2.0))  # 2.0: keep them all
     own = [i for i, c in enumerate(chunks) if c.kind != "parent"]  # a parent repeats its sub-sections: not counted
     near = find_near_duplicates([chunks[i] for i in own], p_vecs[own])
     counts = Counter(chunks[i].topic for i in own)
@@ -254,7 +253,8 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     }
     report.build = str(write_build(
         Path(settings.index_dir), manifest, chunks, tokens, rows, store,
-        [(e.topic, e.text) for e in taxonomy.examples] + [(OFF_DOMAIN_LABEL, p) for p in kept_probes], np.vstack([e_vecs, o_vecs[~covered]]),
+        [(e.topic, e.text) for e in taxonomy.examples] + [(OFF_DOMAIN_LABEL, p) for p, c in zip(probes, covered) if not c],
+        np.vstack([e_vecs, o_vecs[~covered]]),
         [(c.id, c.name, c.description) for c in taxonomy.categories],
         [(d.source, d.sha256, d.encoding, sum(1 for c in chunks if c.source == d.source and c.kind != "parent")) for d in docs],
         words, w_vecs, hubness(w_vecs)))

@@ -178,9 +178,9 @@ class KnowledgeBase:
 
     def vote(self, qvec: np.ndarray, hits: list[Hit], tokens: list[str] | None = None) -> TopicVote:
         """Nearest-neighbour vote over labelled neighbours: the taxonomy examples and user corrections (ranked by
-        dense + BM25 like corpus chunks), blended with the retrieved chunks' own ingest-time votes (weighted by
-        their retrieval scores). A user's
-        correction of this very question (a near-identical stored question) decides the topic."""
+        dense + BM25 like corpus chunks), blended with the retrieved chunks' own ingest-time votes weighted by
+        their retrieval scores. A user's correction of this very question (a near-identical stored question)
+        decides the topic."""
         with self._lock:
             ex_vectors = np.vstack([self.example_vectors, self._extra_vectors])
             ex_topics = self.example_topics + self._extra_topics

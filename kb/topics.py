@@ -62,19 +62,21 @@ def to_vote(shares: np.ndarray, topic_ids: Sequence[str], uncertain_below: float
 
 def ranked_shares(votes: np.ndarray, k: int) -> np.ndarray:
     """Blend of the first k ranked items' vote shares (rows of votes, best first), the item at rank r weighted 1/r."""
-    votes = np.asarray(votes[:k], dtype=float)
-    if len(votes) == 0:
-        return np.zeros(np.shape(votes)[1] if np.ndim(votes) == 2 else 0)
-    shares = (1.0 / np.arange(1, len(votes) + 1)) @ votes
-    return shares / max(float(shares.sum()), 1e-12)
+    return _blend(votes, k, lambda n: 1.0 / np.arange(1, n + 1))
 
 
 def score_shares(votes: np.ndarray, scores: Sequence[float], k: int,
                  temperature: float = NEIGHBOUR_TEMPERATURE) -> np.ndarray:
     """Blend of the first k ranked items' vote shares, each weighted by softmax(score / temperature)."""
+    def weights(n: int) -> np.ndarray:
+        s = np.asarray(scores[:n], dtype=float)
+        return np.exp((s - s.max()) / temperature)
+    return _blend(votes, k, weights)
+
+
+def _blend(votes: np.ndarray, k: int, weights) -> np.ndarray:
     votes = np.asarray(votes[:k], dtype=float)
     if len(votes) == 0:
         return np.zeros(np.shape(votes)[1] if np.ndim(votes) == 2 else 0)
-    s = np.asarray(scores[:k], dtype=float)
-    shares = np.exp((s - s.max()) / temperature) @ votes
+    shares = weights(len(votes)) @ votes
     return shares / max(float(shares.sum()), 1e-12)
