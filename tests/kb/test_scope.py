@@ -2,7 +2,7 @@
 import pytest
 
 from kb.retrieve import mostly_english
-from kb.scope import compact, unanswerable_lookup
+from kb.scope import compact, unanswerable_lookup, unknown_pair
 
 NOWHERE = lambda name: False  # noqa: E731 - a corpus that mentions nothing
 EVERYWHERE = lambda name: True  # noqa: E731
@@ -143,3 +143,19 @@ def test_kb_abstains_on_a_question_about_an_unknown_technique(kb):
     assert len(ans.sources) >= 5  # the nearest passages are still listed
     example = kb.ask("像 Qwen 这样的大模型为什么都用 Transformer？")
     assert not example.abstained and "Transformer" in example.answer
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("文心一言和通义千问哪个中文能力更强？", "文心一言"),
+    ("文心一言跟通義千問比，哪個好？", "文心一言"),  # Traditional script; the name as the user wrote it
+    ("问一下天气怎么样", None),  # no comparison
+])
+def test_two_unknown_chinese_names_compared(question, expected):
+    assert unknown_pair(question, NOWHERE) == expected
+
+
+def test_a_comparison_with_a_known_side_is_answered():
+    knows_pretraining = lambda name: name == "预训练"  # noqa: E731
+    assert unknown_pair("预训练和微调哪个更重要？", knows_pretraining) is None
+    assert unknown_pair("预训练和微调哪个更重要？", EVERYWHERE) is None
+    assert unanswerable_lookup("文心一言和通义千问哪个中文能力更强？", ["无关"], NOWHERE) == "unknown:文心一言"
