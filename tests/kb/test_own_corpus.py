@@ -1,9 +1,8 @@
 """A corpus about something else than language models: its own subject must not count as off-domain."""
-
 import pytest
 
-from kb.kb import OFF_DOMAIN_LABEL, KnowledgeBase
-from kb.scope import OFF_DOMAIN_PROBES
+from kb.kb import KnowledgeBase
+from kb.scope import OFF_DOMAIN_LABEL, OFF_DOMAIN_PROBES
 from tests.conftest import DATA, settings
 
 COOKING = DATA / "cooking"
