@@ -21,7 +21,8 @@ from .lexical import LexicalIndex
 from .retrieve import Hit, Retriever, mostly_english, rrf_fuse
 from .schema import Chunk
 from .textnorm import normalize_space, strip_controls, to_simplified, tokenize
-from .scope import AGREEMENT_SLACK, MIN_MARGIN, MIN_MARGIN_ENGLISH, OFF_DOMAIN_LABEL, compact, scope_margin, unanswerable_lookup
+from .scope import (AGREEMENT_SLACK, MIN_KNOWN_SHARE, MIN_MARGIN, MIN_MARGIN_ENGLISH, OFF_DOMAIN_LABEL, UNFAMILIAR_BAND, compact,
+                    scope_margin, unanswerable_lookup)
 from .wordbridge import THRESHOLDS as WORD_BRIDGE, WordBridge
 from .topics import EXAMPLE_K, EXAMPLE_WEIGHT, NEIGHBOUR_K, TopicVote, ranked_shares, score_shares, to_vote
 
@@ -255,6 +256,9 @@ class KnowledgeBase:
         if margin < threshold and not (agree and margin >= threshold - AGREEMENT_SLACK):
             return "off_domain", ABSTAIN_MESSAGES["off_domain"]
         if self.min_margin > -1.0:  # calibrated embedders only, like the margin
+            if (not english and margin < threshold + UNFAMILIAR_BAND
+                    and self.lexical.known_share(text) < MIN_KNOWN_SHARE):
+                return "off_domain", ABSTAIN_MESSAGES["off_domain"]
             lookup = unanswerable_lookup(text, [h.chunk.text for h in hits[:LOOKUP_PASSAGES]], self.mentions,
                                          english)
             if lookup in ("price", "date"):

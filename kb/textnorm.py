@@ -5,6 +5,7 @@ import logging
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -60,6 +61,22 @@ def _jieba():
 
 
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+
+
+@lru_cache(maxsize=1)
+def general_idf() -> tuple[dict[str, float], float]:
+    """jieba's general-language IDF table (shipped with jieba, for keyword extraction) and its median, the weight
+    of a word the table lacks: how informative a word is in Chinese at large, independent of any corpus."""
+    import jieba.analyse
+
+    table: dict[str, float] = {}
+    with open(Path(jieba.analyse.__file__).with_name("idf.txt"), encoding="utf-8") as f:
+        for line in f:
+            word, _, value = line.rstrip("\n").rpartition(" ")
+            if word:
+                table[word] = float(value)
+    values = sorted(table.values())
+    return table, values[len(values) // 2] if values else 1.0
 
 
 def tokenize(text: str) -> list[str]:

@@ -159,3 +159,14 @@ def test_a_comparison_with_a_known_side_is_answered():
     assert unknown_pair("预训练和微调哪个更重要？", knows_pretraining) is None
     assert unknown_pair("预训练和微调哪个更重要？", EVERYWHERE) is None
     assert unanswerable_lookup("文心一言和通义千问哪个中文能力更强？", ["无关"], NOWHERE) == "unknown:文心一言"
+
+
+def test_a_contentless_asking_clause_asks_about_the_clause_before_it():
+    q = "Kubernetes 的 Pod 一直 CrashLoopBackOff，怎么排查？"
+    assert unanswerable_lookup(q, ["无关"], NOWHERE) == "unknown:Kubernetes"
+    assert unanswerable_lookup(q, ["无关"], EVERYWHERE) is None
+
+
+def test_a_billing_question_is_a_price_question():
+    assert unanswerable_lookup("这个模型的 API 调用是怎么计费的？", ["按量付费。"], EVERYWHERE) == "price"
+    assert unanswerable_lookup("这个模型的 API 调用是怎么计费的？", ["每千 token 0.02 元。"], EVERYWHERE) is None
