@@ -26,7 +26,7 @@ test: install
 	$(BIN)/python -m pytest -q tests
 
 eval: index
-	$(BIN)/python -m kb.eval ../shared/eval/dev_qa.jsonl tests/data/qa_tune.jsonl tests/data/qa_test.jsonl
+	$(BIN)/python -m kb.eval ../shared/eval/dev_qa.jsonl data/questions/qa_tune.jsonl data/questions/qa_test.jsonl
 
 bench: index
 	$(BIN)/python -m benchmarks.speed

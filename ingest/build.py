@@ -18,6 +18,8 @@ import numpy as np
 from kb.config import ROOT, Settings
 from kb.embed import get_embedder
 from kb.errors import BuildFailed, KBError
+from kb.labels import LabelFile, blend, chunk_labels, read_label_files
+from kb.labels import fingerprint as label_fingerprint
 from kb.index import BUILDS, CURRENT, crash_point_for_tests, load_index, read_manifest, write_build
 from kb.schema import SCHEMA_VERSION, Chunk
 from kb.store import FaissStore, store_class
@@ -53,6 +55,8 @@ class BuildReport:
     reused: int = 0
     topics: dict[str, int] = field(default_factory=dict)
     probes_covered: list[str] = field(default_factory=list)  # off-domain probes this corpus answers: not used
+    labelled: int = 0  # chunks some labelled question points at (kb/labels.py)
+    label_questions: int = 0
     seconds: float = 0.0
     build: str = ""
 
@@ -64,6 +68,8 @@ class BuildReport:
                  f"({self.duplicates_dropped} exact duplicates dropped, "
                  f"{len(self.near_duplicates)} near-duplicate pairs), embedded {self.embedded} texts, reused {self.reused}, "
                  f"{self.seconds:.1f} s", f"topics: {topics}"]
+        if self.labelled:
+            lines.append(f"topic labels: {self.label_questions} labelled questions point at {self.labelled} chunks")
         if self.probes_covered:
             lines.append(f"in scope for this corpus, so not used as off-domain probes: {'、'.join(self.probes_covered)}")
         lines += [f"skipped {s.source}: {s.reason}" for s in self.skipped]
@@ -93,7 +99,13 @@ def split_taxonomy(docs: list[Document], taxonomy_path: Path | None) -> tuple[Ta
     return load_taxonomy(taxonomy_path or DEFAULT_TAXONOMY), docs
 
 
-def fingerprint(settings: Settings, docs: list[Document], taxonomy: Taxonomy) -> dict:
+def label_files(settings: Settings, taxonomy: Taxonomy) -> list[LabelFile]:
+    return read_label_files(Path(settings.labels_dir) if settings.labels_dir else None,
+                            [c.id for c in taxonomy.categories])
+
+
+def fingerprint(settings: Settings, docs: list[Document], taxonomy: Taxonomy,
+                labels: list[LabelFile] = ()) -> dict:
     """What a build depends on; an equal fingerprint means there is nothing to do."""
     fp = {
         "schema_version": SCHEMA_VERSION, "chunker_version": CHUNKER_VERSION, "embedder": settings.embedder,
@@ -101,6 +113,7 @@ def fingerprint(settings: Settings, docs: list[Document], taxonomy: Taxonomy) ->
         "files": {d.source: d.sha256 for d in docs}, "taxonomy": taxonomy.sha256,
         # the off-domain probes are embedded into the build: a changed list is a changed build
         "probes": hashlib.sha256("\n".join(OFF_DOMAIN_PROBES).encode("utf-8")).hexdigest()[:16],
+        "labels": label_fingerprint(labels),
     }
     if settings.store != "faiss":  # only then, so existing FAISS builds keep their fingerprint
         fp["store"] = {"name": settings.store, "url": settings.chroma_url}
@@ -168,21 +181,22 @@ def build_index(settings: Settings, progress: Callable[[int, int], None] | None 
         taxonomy, docs = split_taxonomy(docs, taxonomy_path)
         if not docs:
             raise BuildFailed(f"no usable .txt/.md files in {corpus}")
-        fp = fingerprint(settings, docs, taxonomy)
+        labels = label_files(settings, taxonomy)
+        fp = fingerprint(settings, docs, taxonomy, labels)
         if not force and _previous_fingerprint(index_dir) == fp:
             manifest = read_manifest((index_dir / CURRENT).resolve())
             return BuildReport(noop=True, files=len(docs), skipped=skipped, chunks=manifest["counts"]["chunks"] - manifest["counts"].get("parents", 0),
                                seconds=time.perf_counter() - t0, build=manifest["build_id"])
         try:
-            return _build(settings, docs, skipped, taxonomy, fp, progress, t0)
+            return _build(settings, docs, skipped, taxonomy, labels, fp, progress, t0)
         except (OSError, sqlite3.Error) as exc:  # disk full, read-only folder, quota: the old build stays current
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             raise BuildFailed(f"could not write the index to {index_dir}: {reason}; "
                               f"the previous index (if any) is still served") from exc
 
 
-def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], taxonomy: Taxonomy, fp: dict,
-           progress: Callable[[int, int], None] | None, t0: float) -> BuildReport:
+def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], taxonomy: Taxonomy,
+           labels: list[LabelFile], fp: dict, progress: Callable[[int, int], None] | None, t0: float) -> BuildReport:
     embedder = get_embedder(settings.embedder)
     chunks, dropped = chunk_corpus(docs, settings, lambda text: embedder.token_count(text) <= embedder.max_tokens)
     entries = faq_entries(chunks)
@@ -218,9 +232,13 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
         cache.close()
     topic_ids = [c.id for c in taxonomy.categories]
     shares = vote_shares(p_vecs @ e_vecs.T, [e.topic for e in taxonomy.examples], topic_ids)
-    for chunk, row in zip(chunks, shares):
-        vote = to_vote(row, topic_ids, settings.uncertain_share)
+    labelled = chunk_labels([c.text for c in chunks], labels)
+    for i, (chunk, row) in enumerate(zip(chunks, shares)):
+        knn = to_vote(row, topic_ids, settings.uncertain_share).votes
+        votes = blend(knn, labelled.get(i))
+        vote = to_vote(np.array([votes.get(t, 0.0) for t in topic_ids]), topic_ids, settings.uncertain_share)
         chunk.topic, chunk.topic_confidence, chunk.meta["votes"] = vote.id, vote.confidence, vote.votes
+        chunk.meta["knn_votes"], chunk.meta["labels"] = knn, labelled.get(i, {})
     build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 1_000_000:06d}"
     rows = [(i, "passage") for i in range(len(chunks))] + [(i, "question") for _, i in entries]
     all_vecs = np.vstack([p_vecs, q_vecs]) if len(q_vecs) else p_vecs
@@ -237,7 +255,8 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
                          duplicates_dropped=dropped,
                          near_duplicates=near, embedded=n1 + n2 + n3 + n4 + n5 + n6, reused=total - (n1 + n2 + n3 + n4 + n5 + n6),
                          topics={t: counts.get(t, 0) for t in topic_ids},
-                         probes_covered=[p for p, c in zip(probes, covered) if c])
+                         probes_covered=[p for p, c in zip(probes, covered) if c], labelled=len(labelled),
+                         label_questions=sum(len(f.questions) for f in labels))
     report.seconds = time.perf_counter() - t0
     manifest = {
         "schema_version": SCHEMA_VERSION, "build_id": build_id, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -249,6 +268,7 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
         "topics": report.topics, "near_duplicates": [list(p) for p in near[:50]],
         "skipped": [{"source": s.source, "reason": s.reason} for s in skipped],
         "probes_covered": report.probes_covered,
+        "labels": {"files": fp["labels"], "questions": report.label_questions, "chunks": report.labelled},
         "fingerprint": fp, "seconds": round(report.seconds, 2),
     }
     report.build = str(write_build(

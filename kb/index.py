@@ -43,7 +43,8 @@ _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE chunks (seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, source TEXT NOT NULL, title_json TEXT NOT NULL,
   text TEXT NOT NULL, span_start INTEGER, span_end INTEGER, section TEXT, question TEXT, grp TEXT, entry TEXT, kind TEXT,
-  topic TEXT, topic_conf REAL, votes_json TEXT, tokens TEXT NOT NULL, hub REAL NOT NULL DEFAULT 0);
+  topic TEXT, topic_conf REAL, votes_json TEXT, tokens TEXT NOT NULL, hub REAL NOT NULL DEFAULT 0, knn_votes_json TEXT,
+  labels_json TEXT);
 CREATE TABLE rows (row INTEGER PRIMARY KEY, chunk_seq INTEGER NOT NULL, kind TEXT NOT NULL);
 CREATE TABLE examples (row INTEGER PRIMARY KEY, topic TEXT NOT NULL, text TEXT NOT NULL);
 CREATE TABLE topics (seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, name TEXT NOT NULL, description TEXT);
@@ -174,11 +175,13 @@ def _read_build(build: Path, manifest: dict) -> IndexData:
         _verify_checksums(build, {k.split(":", 1)[1]: v for k, v in meta.items() if k.startswith("sha256:")}, CHUNKS_DB)
         chunks, tokens = [], []
         for row in db.execute("SELECT id, source, title_json, text, span_start, span_end, section, question, grp, kind, "
-                              "topic, topic_conf, votes_json, tokens, entry, hub FROM chunks ORDER BY seq"):
+                              "topic, topic_conf, votes_json, tokens, entry, hub, knn_votes_json, labels_json FROM chunks ORDER BY seq"):
             chunks.append(Chunk(id=row[0], source=row[1], title_path=tuple(json.loads(row[2])), text=row[3],
                                 span=(row[4], row[5]), section=row[6], question=row[7], group=row[8], kind=row[9],
                                 topic=row[10], topic_confidence=row[11], entry=row[14],
-                                meta={"votes": json.loads(row[12] or "{}"), "hub": float(row[15])}))
+                                meta={"votes": json.loads(row[12] or "{}"), "hub": float(row[15]),
+                                      "knn_votes": json.loads(row[16] or row[12] or "{}"),
+                                      "labels": json.loads(row[17] or "{}")}))
             tokens.append(row[13].split(" ") if row[13] else [])
         rows = db.execute("SELECT chunk_seq, kind FROM rows ORDER BY row").fetchall()
         examples = db.execute("SELECT topic, text FROM examples ORDER BY row").fetchall()
@@ -257,10 +260,12 @@ def _write_db(path: Path, build_id: str, chunks: list[Chunk], tokens: list[list[
         db.executescript(_SCHEMA)
         db.execute("INSERT INTO meta VALUES ('build_id', ?)", (build_id,))
         db.executemany("INSERT INTO meta VALUES (?, ?)", [(f"sha256:{name}", h) for name, h in vector_sums.items()])
-        db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
+        db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
             (i, c.id, c.source, json.dumps(list(c.title_path), ensure_ascii=False), c.text, c.span[0], c.span[1],
              c.section, c.question, c.group, c.entry, c.kind, c.topic, c.topic_confidence,
-             json.dumps(c.meta.get("votes", {})), " ".join(tokens[i]), float(c.meta.get("hub", 0.0)))
+             json.dumps(c.meta.get("votes", {})), " ".join(tokens[i]), float(c.meta.get("hub", 0.0)),
+             json.dumps(c.meta.get("knn_votes", c.meta.get("votes", {}))),
+             json.dumps(c.meta.get("labels", {}), ensure_ascii=False))
             for i, c in enumerate(chunks)])
         db.executemany("INSERT INTO rows VALUES (?,?,?)", [(i, seq, kind) for i, (seq, kind) in enumerate(rows)])
         db.executemany("INSERT INTO examples VALUES (?,?,?)", [(i, t, x) for i, (t, x) in enumerate(examples)])

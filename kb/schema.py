@@ -4,7 +4,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-SCHEMA_VERSION = 4  # 3: words table and words.faiss (kb/wordbridge.py); 4: chunks.hub (ingest/hubness.py)
+SCHEMA_VERSION = 5  # 3: words table and words.faiss (kb/wordbridge.py); 4: chunks.hub (ingest/hubness.py);
+# 5: chunks.knn_votes_json and labels_json (kb/labels.py)
 TITLE_SEP = " › "
 
 

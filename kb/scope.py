@@ -14,7 +14,7 @@ from .textnorm import fold, tokenize
 
 OFF_DOMAIN_LABEL = "_off_domain"
 # Abstain when the best corpus match is not clearly closer than the closest off-domain probe.
-# Measured on dev + tests/data/qa_tune.jsonl: out-of-scope margins <= -0.025 (one tricky near-domain
+# Measured on dev + data/questions/qa_tune.jsonl: out-of-scope margins <= -0.025 (one tricky near-domain
 # question at +0.034), in-scope margins >= +0.012; the threshold sits in the gap (docs/quality.md).
 MIN_MARGIN = -0.005
 # An English question is compared with the Chinese probes only. The corpus is Chinese, and in e5-small's space an

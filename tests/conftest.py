@@ -11,6 +11,7 @@ from kb.config import ROOT, load_settings
 
 SEED = ROOT / "data" / "seed"
 DATA = Path(__file__).parent / "data"
+QUESTIONS = ROOT / "data" / "questions"  # the labelled question sets (eval format)
 REPO_INDEX_CACHE = ROOT / "index" / "cache"
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from kb.crosslingual import GLOSSARY, EnglishExpander, cedict_path, english_runs
 from kb.textnorm import anchor_form, to_simplified, tokenize
-from tests.conftest import DATA
+from tests.conftest import QUESTIONS
 
-QUESTION_FILES = [DATA / "qa_tune.jsonl", DATA / "qa_test.jsonl", DATA / "qa_fresh.jsonl"]
+QUESTION_FILES = [QUESTIONS / "qa_tune.jsonl", QUESTIONS / "qa_test.jsonl", QUESTIONS / "qa_fresh.jsonl"]
 
 
 def questions() -> list[dict]:

@@ -6,7 +6,7 @@ from kb.config import ROOT
 from kb.eval import evaluate, read_cases
 from kb.retrieve import RANK_FEATURES, RANK_WEIGHTS
 
-SET = ROOT / "tests" / "data" / "qa_tune.jsonl"
+SET = ROOT / "data" / "questions" / "qa_tune.jsonl"
 
 
 def test_fit_script_scores_the_ranking_the_product_makes(kb):

@@ -23,6 +23,12 @@ def test_probes_the_corpus_answers_are_dropped_and_reported(cooking):
     assert "not used as off-domain probes: 红烧肉怎么做好吃" in report.summary()
     assert kb.data.manifest["probes_covered"] == report.probes_covered
     assert len(kb.probe_vectors) == len(OFF_DOMAIN_PROBES) - 4
+    assert report.labelled == 0  # the bundled question sets anchor nothing in recipes
+
+
+def test_the_bundled_topic_labels_do_not_touch_another_corpus(cooking):
+    assert "topic labels" not in cooking[0].summary()
+    assert all(not c.meta["labels"] for c in cooking[1].data.chunks)
 
 
 @pytest.mark.parametrize("question, expected", [
