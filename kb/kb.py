@@ -26,7 +26,8 @@ from .textnorm import normalize_space, strip_controls, to_simplified, tokenize
 from .scope import (AGREEMENT_SLACK, MIN_KNOWN_SHARE, MIN_MARGIN, MIN_MARGIN_ENGLISH, OFF_DOMAIN_LABEL, UNFAMILIAR_BAND, compact,
                     scope_margin, unanswerable_lookup)
 from .wordbridge import THRESHOLDS as WORD_BRIDGE, WordBridge
-from .topics import EXAMPLE_K, EXAMPLE_WEIGHT, NEIGHBOUR_K, TopicVote, ranked_shares, score_shares, to_vote
+from .topics import (EXAMPLE_K, EXAMPLE_WEIGHT, EXAMPLE_WEIGHT_LABELLED, NEIGHBOUR_K, TopicVote, ranked_shares,
+                     score_shares, to_vote)
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,8 @@ class KnowledgeBase:
         self._extra_vectors = np.zeros((0, data.example_vectors.shape[1]), np.float32)
         self._extra_topics: list[str] = []
         self._vote_override: dict[str, dict[str, float]] = {}
+        labelled = data.manifest.get("labels", {}).get("chunks", 0)
+        self.example_weight = EXAMPLE_WEIGHT_LABELLED if labelled else EXAMPLE_WEIGHT
         self._lock = threading.Lock()
 
     @classmethod
@@ -218,7 +221,7 @@ class KnowledgeBase:
         if hits:
             chunk_votes = np.array([[override.get(h.chunk.id, h.chunk.meta.get("votes", {})).get(t, 0.0)
                                      for t in self.topic_ids] for h in hits])
-            shares = EXAMPLE_WEIGHT * shares + (1 - EXAMPLE_WEIGHT) * score_shares(
+            shares = self.example_weight * shares + (1 - self.example_weight) * score_shares(
                 chunk_votes, [h.score for h in hits], NEIGHBOUR_K)
         return to_vote(shares, self.topic_ids, self.settings.uncertain_share)
 
