@@ -142,3 +142,11 @@ def test_a_summary_does_not_outrank_the_sub_section_that_answers(kb):
     ans = kb.ask("要把 LLM 用在醫療或法律這種專業領域，該怎麼評估它到底可不可靠？")
     titles = [s.title.split(" › ")[-1] for s in ans.sources]
     assert "1. 性能評估" in titles[:5] and ("總結" not in titles or titles.index("總結") > titles.index("1. 性能評估"))
+
+
+def test_the_faq_entry_that_answers_leads_the_sources(kb):
+    # 28.3 数据隐私与安全 outranks the FAQ entry in retrieval; the entry's question matches closely, so the answer is
+    # that entry, and its source is listed first
+    ans = kb.ask("训练模型的过程中有哪些安全风险？")
+    assert ans.match == "faq" and ans.sources[0].title == ans.title == "关于 AI 的小白 FAQ › 模型训练时可能存在哪些安全隐患？"
+    assert len({s.chunk_id for s in ans.sources}) == len(ans.sources)  # moved, not duplicated
