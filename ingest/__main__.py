@@ -28,8 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
-        settings = load_settings().replace(corpus_dir=args.corpus, labels_dir=args.labels, index_dir=args.index, embedder=args.embedder,
-                                            store=args.store, chroma_url=args.chroma_url)
+        settings = load_settings().replace(corpus_dir=args.corpus, labels_dir=args.labels, index_dir=args.index,
+                                            embedder=args.embedder, store=args.store, chroma_url=args.chroma_url)
         bar = None
         if not args.quiet:
             from tqdm import tqdm

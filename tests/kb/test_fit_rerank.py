@@ -2,11 +2,11 @@
 import numpy as np
 
 from benchmarks.fit_rerank import collect, fit, mrr
-from kb.config import ROOT
 from kb.eval import evaluate, read_cases
 from kb.retrieve import RANK_FEATURES, RANK_WEIGHTS
+from tests.conftest import QUESTIONS
 
-SET = ROOT / "data" / "questions" / "qa_tune.jsonl"
+SET = QUESTIONS / "qa_tune.jsonl"
 
 
 def test_fit_script_scores_the_ranking_the_product_makes(kb):
