@@ -9,15 +9,15 @@ import pandas as pd
 import streamlit as st
 
 from ingest.build import build_index, ensure_index
-from kb.browse import group_sections, page_count, paginate
-from kb.config import Settings, load_settings
-from kb.errors import BadInput, IndexNotFound, KBError
-from kb.feedback import FeedbackStore
-from kb.kb import Answer, KnowledgeBase, Source
-from kb.markup import escape_markdown as esc
-from kb.markup import highlight, question_terms, sanitize_markdown
-from kb.projection import chunk_map
-from kb.uploads import MAX_UPLOAD_BYTES, save_upload
+from kb.answering.corrections import FeedbackStore
+from kb.core.config import Settings, load_settings
+from kb.core.errors import BadInput, IndexNotFound, KBError
+from kb.knowledge import Answer, KnowledgeBase, Source
+from page.browse import group_sections, page_count, paginate
+from page.markup import escape_markdown as esc
+from page.markup import highlight, question_terms, sanitize_markdown, source_label
+from page.projection import chunk_map
+from page.uploads import MAX_UPLOAD_BYTES, save_upload
 
 PAGES = ("问答 (Ask)", "按主题浏览 (Browse)", "知识库 (Corpus)")
 EXAMPLES = ("为什么训练大模型需要大显存？", "RLHF 具体分几步走？奖励模型是干嘛的",
@@ -90,7 +90,7 @@ def topic_counts_chart(kb: KnowledgeBase) -> None:
 
 
 def show_source(rank: int, src: Source, terms: list[str]) -> None:
-    st.markdown(f"**{rank}.** {esc(src.source)} › {esc(src.title or '—')}")
+    st.markdown(f"**{rank}.** {source_label(src.source_title, src.source)} › {esc(src.title or '—')}")
     st.caption(f"相关度 (score) {src.score:.4f} · 主题 (topic) {esc(src.topic_name or src.topic)}")
     with st.expander("全文 (full text)"):
         st.markdown(highlight(src.text, terms))
@@ -198,7 +198,7 @@ def show_feedback(kb: KnowledgeBase, ans: Answer, number: int) -> None:
         choice = st.selectbox("正确的主题 (the right topic)", list(names), format_func=names.get, key=f"fix_{number}")
         if st.button("提交纠正 (submit correction)", key=f"fix_submit_{number}"):
             store.add(ans.question, choice, kb.embed_query(ans.question)[0])
-            store.apply(kb)
+            kb.apply_corrections()
             st.success(f"已记录：此类问题归入「{esc(names[choice])}」(correction saved)")
 
 
@@ -234,7 +234,7 @@ def page_browse(kb: KnowledgeBase) -> None:
     st.caption(f"第 {page} / {pages} 页 · {len(sections)} 个小节 (sections)")
     for section in paginate(sections, int(page), SECTIONS_PER_PAGE):
         with st.container(border=True):
-            st.markdown(f"**{esc(section.source)}** › {esc(section.title or '—')}")
+            st.markdown(f"**{source_label(kb.source_title(section.source), section.source)}** › {esc(section.title or '—')}")
             st.caption(f"主题 (topic): {esc(kb.data.topic_name(section.chunks[0].topic))}")
             st.markdown(sanitize_markdown("\n\n".join(c.text for c in section.chunks)))
 
@@ -251,7 +251,8 @@ def page_corpus(kb: KnowledgeBase, settings: Settings) -> None:
     st.caption(f"向量模型 (embedder): {emb.get('name')} · {emb.get('id')} · {emb.get('dim')} 维 (dim) · "
                f"建立于 (built) {manifest.get('built_at')} · build {manifest.get('build_id')}")
     st.subheader("文档 (documents)", anchor=False)
-    st.dataframe(pd.DataFrame([{"文档 (source)": s, "片段 (chunks)": f["chunks"], "编码 (encoding)": f["encoding"]}
+    st.dataframe(pd.DataFrame([{"标题 (title)": f.get("title") or s, "文件 (file)": s, "片段 (chunks)": f["chunks"],
+                                "编码 (encoding)": f["encoding"]}
                                for s, f in kb.data.files.items()]), hide_index=True, width="stretch")
     st.subheader("各主题片段数 (chunks per topic)", anchor=False)
     topic_counts_chart(kb)
@@ -297,7 +298,7 @@ def corrections_section(kb: KnowledgeBase) -> None:
         left.markdown(f"{esc(c.question)} → **{esc(kb.data.topic_name(c.topic))}** · {c.created_at}")
         if right.button("撤销 (undo)", key=f"undo_{c.id}"):
             store.undo(c.id)
-            store.apply(kb)
+            kb.apply_corrections()
             st.rerun()
 
 

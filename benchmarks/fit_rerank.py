@@ -1,13 +1,14 @@
-"""python -m benchmarks.fit_rerank [SET.jsonl ...] [--features a,b,...] [--C 0.1]
+"""python -m benchmarks.fit_rerank [SET.jsonl ...] [--features a,b,...] [--C 0.1] [--write]
 
-Fits the weights of the re-ranking model (kb/retrieve.py RANK_WEIGHTS) by pairwise logistic regression and
-reports, for every question set, MRR@10 with the current weights and with weights fitted on the other sets only
-(leave one set out). That second column is the honest estimate: a set never sees weights fitted to itself.
+Fits the weights of the re-ranking model (kb/retrieval/rerank.py) by pairwise logistic regression and reports, for
+every question set, MRR@10 with the current weights and with weights fitted on the other sets only (leave one set
+out). That second column is the honest estimate: a set never sees weights fitted to itself. The default training
+data is the label file data/labels/seed.jsonl, split into its source sets (the id prefix); the sets in data/eval/
+are never fitted on. --write stores the weights fitted on all sets in the embedder's calibration file.
 
 Each answerable question gives pairs (a chunk holding one of its anchors, one that does not) among the first
 RERANK_DEPTH fused candidates; the model learns which feature differences separate them. MRR is computed on the
-ranking as the product builds it (twins collapsed, covered sub-sections deferred). Figures are printed, nothing is
-written: copy the weights into RANK_WEIGHTS by hand after reading the per-set columns.
+ranking as the product builds it (twins collapsed, covered sub-sections deferred).
 Needs scikit-learn (installed with sentence-transformers).
 """
 from __future__ import annotations
@@ -18,41 +19,48 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.config import ROOT
-from kb.eval import read_cases
-from kb.retrieve import RANK_FEATURES, RANK_WEIGHTS, RERANK_DEPTH, collapse_twins, defer_covered
-from kb.textnorm import anchor_form
+from kb.core.calibration import update_calibration
+from kb.core.config import ROOT
+from kb.core.questions import Case, read_cases
+from kb.core.textnorm import anchor_form
+from kb.retrieval.fusion import collapse_twins, defer_covered
+from kb.retrieval.rerank import RANK_FEATURES
 
-# Never fitted on: the name sets (their questions are about names the corpus lacks) and fresh4 to fresh9, kept as
-# sets the weights have never seen (docs/quality.md).
-HELD_OUT = ("names", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9")
-DEFAULT_SETS = sorted(p for p in (ROOT / "data" / "questions").glob("qa_*.jsonl") if not any(h in p.name for h in HELD_OUT))
-DEV = ROOT.parent / "shared" / "eval" / "dev_qa.jsonl"
+TRAINING = ROOT / "data" / "labels" / "seed.jsonl"
 
 
-def collect(kb, path: Path) -> list[dict]:
+def training_sets(path: Path = TRAINING) -> dict[str, list[Case]]:
+    """The label file's questions grouped by the set they came from (the id prefix before ':')."""
+    sets: dict[str, list[Case]] = {}
+    for case in read_cases(path):
+        sets.setdefault(case.id.split(":", 1)[0] if ":" in case.id else path.stem, []).append(case)
+    return sets
+
+
+def collect(kb, cases: list[Case]) -> list[dict]:
     """Per answerable question: the fused head, the rest, the head's features and which chunks are hits."""
     ret, chunks = kb.retriever, kb.data.chunks
+    depth = ret.reranker.depth
     forms_of = [anchor_form(c.text) for c in chunks]
     out = []
-    for case in read_cases(path):
+    for case in cases:
         if not case.anchors:
             continue
         anchors = [anchor_form(a) for a in case.anchors]
         hits = {i for i, text in enumerate(forms_of) if any(a in text for a in anchors)}
         qvec = kb.embed_query(case.q)
-        first = ret.first_stage(case.q, kb._search_vector(case.q, qvec))
+        first = ret.first_stage(case.q, kb.search_vector(case.q, qvec))
         fused = ret.fuse(first)
         order = sorted(fused, key=lambda p: (-fused[p], -first.dense[p]))
-        head = order[:RERANK_DEPTH]
-        x = ret.rerank_features(first.tokens, head, first.dense_rank, first.lex_rank, first.lex, first.lex_weight)
-        out.append({"head": head, "rest": order[RERANK_DEPTH:], "x": x,
+        head = order[:depth]
+        x = ret.reranker.features(first.tokens, head, first.dense_rank, first.lex_rank, first.lex, (1.0, first.lex_weight))
+        out.append({"head": head, "rest": order[depth:], "x": x,
                     "y": np.array([p in hits for p in head]), "hits": hits})
     return out
 
 
 def mrr(questions: list[dict], weights: np.ndarray, kb) -> float:
-    chunks, parents = kb.data.chunks, kb.retriever._parent_of
+    chunks, parents = kb.data.chunks, kb.retriever.parent_of
     total = 0.0
     for q in questions:
         head = [q["head"][i] for i in np.argsort(-(q["x"] @ weights), kind="stable")]
@@ -74,7 +82,7 @@ def fit(questions: list[dict], columns: list[int], c: float) -> np.ndarray:
     model = LogisticRegression(fit_intercept=False, C=c, max_iter=5000).fit(x, y)
     weights = np.zeros(len(RANK_FEATURES))
     weights[columns] = model.coef_[0]
-    return weights / weights[0]  # in units of the dense RRF term, as RANK_WEIGHTS is
+    return weights / weights[0]  # in units of the dense RRF term, as the calibration file keeps them
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,17 +90,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("sets", nargs="*", type=Path)
     parser.add_argument("--features", default=",".join(RANK_FEATURES), help="the features to fit (others get 0)")
     parser.add_argument("--C", type=float, default=0.1, help="inverse L2 strength of the logistic regression")
+    parser.add_argument("--write", action="store_true", help="store the weights fitted on all sets in the calibration")
     args = parser.parse_args(argv)
-    from kb.kb import KnowledgeBase
+    from kb.knowledge import KnowledgeBase
 
     names = args.features.split(",")
     if names[0] != "dense_rrf" or not set(names) <= set(RANK_FEATURES):
         parser.error(f"--features must start with dense_rrf and name features of {RANK_FEATURES}")
     columns = [RANK_FEATURES.index(n) for n in names]
-    paths = args.sets or DEFAULT_SETS + ([DEV] if DEV.exists() else [])
+    sets = {p.stem: read_cases(p) for p in args.sets} if args.sets else training_sets()
     kb = KnowledgeBase.load()
-    data = {p.stem: collect(kb, p) for p in paths}
-    current = np.array([RANK_WEIGHTS[n] for n in RANK_FEATURES])
+    data = {name: collect(kb, cases) for name, cases in sets.items()}
+    current = kb.retriever.reranker.weights
     print(f"{'set':12s} {'questions':>9s} {'current':>8s} {'left out':>8s}")
     pooled = [0.0, 0.0, 0]
     for name, questions in data.items():
@@ -105,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'pooled':12s} {pooled[2]:9d} {pooled[0] / pooled[2]:8.3f} {pooled[1] / pooled[2]:8.3f}")
     weights = fit([q for qs in data.values() for q in qs], columns, args.C)
     print("fitted on all sets:", ", ".join(f'"{n}": {weights[i]:.2f}' for i, n in enumerate(RANK_FEATURES)))
+    if args.write:
+        fitted = {n: round(float(weights[i]), 2) for i, n in enumerate(RANK_FEATURES)}
+        print("written to", update_calibration(kb.calibration.embedder, "retrieval", {"rerank_weights": fitted}))
     return 0
 
 

@@ -13,10 +13,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from kb.config import load_settings
+from kb.core.config import load_settings
 from kb.eval import read_cases
 
-QUESTIONS = Path(__file__).resolve().parent.parent / "data" / "questions" / "qa_test.jsonl"
+QUESTIONS = Path(__file__).resolve().parent.parent / "data" / "eval" / "seed" / "fresh4.jsonl"
 
 
 def timed(fn) -> float:
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings().replace(index_dir=args.index)
     from ingest.build import build_index
-    from kb.kb import KnowledgeBase
+    from kb.knowledge import KnowledgeBase
 
     noop = timed(lambda: build_index(settings))
     holder = {}

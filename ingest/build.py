@@ -15,25 +15,26 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from kb.config import ROOT, Settings
-from kb.embed import get_embedder
-from kb.errors import BuildFailed, KBError
-from kb.labels import LabelFile, blend, chunk_labels, read_label_files
-from kb.labels import fingerprint as label_fingerprint
-from kb.index import BUILDS, CURRENT, crash_point_for_tests, load_index, read_manifest, write_build
-from kb.schema import SCHEMA_VERSION, Chunk
-from kb.store import FaissStore, store_class
-from kb.textnorm import to_simplified, tokenize
-from kb.topics import to_vote, vote_shares
-from kb.wordbridge import THRESHOLDS as WORD_BRIDGE, hubness, vocabulary
+from kb.answering.answerability import OFF_DOMAIN_LABEL, covered_probes, off_domain_probes
+from kb.answering.topics import to_vote, vote_shares
+from kb.core.calibration import load_calibration
+from kb.core.config import ROOT, Settings
+from kb.core.embed import get_embedder
+from kb.core.errors import BuildFailed, KBError
+from kb.core.index import BUILDS, CURRENT, crash_point_for_tests, load_index, read_manifest, write_build
+from kb.core.schema import SCHEMA_VERSION, Chunk
+from kb.core.store import FaissStore, store_class
+from kb.core.textnorm import to_simplified, tokenize
+from kb.retrieval.wordbridge import hubness, vocabulary
 
 from .cache import EmbeddingCache
 from .chunk import chunk_document, parent_chunks
-from .clean import strip_site_noise
+from .clean import document_title, strip_site_noise
 from .hubness import chunk_hubness, pseudo_queries
+from .labels import LabelFile, blend, chunk_labels, read_label_files
+from .labels import fingerprint as label_fingerprint
 from .load import Document, Skipped, load_corpus
 from .taxonomy import Taxonomy, is_taxonomy, load_taxonomy, parse_taxonomy
-from kb.scope import OFF_DOMAIN_LABEL, OFF_DOMAIN_PROBES, PROBE_COVERED, covered_probes
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def fingerprint(settings: Settings, docs: list[Document], taxonomy: Taxonomy,
         "chunk_chars": settings.chunk_chars, "chunk_overlap_chars": settings.chunk_overlap_chars,
         "files": {d.source: d.sha256 for d in docs}, "taxonomy": taxonomy.sha256,
         # the off-domain probes are embedded into the build: a changed list is a changed build
-        "probes": hashlib.sha256("\n".join(OFF_DOMAIN_PROBES).encode("utf-8")).hexdigest()[:16],
+        "probes": hashlib.sha256("\n".join(off_domain_probes()).encode("utf-8")).hexdigest()[:16],
         "labels": label_fingerprint(labels),
     }
     if settings.store != "faiss":  # only then, so existing FAISS builds keep their fingerprint
@@ -185,7 +186,8 @@ def build_index(settings: Settings, progress: Callable[[int, int], None] | None 
         fp = fingerprint(settings, docs, taxonomy, labels)
         if not force and _previous_fingerprint(index_dir) == fp:
             manifest = read_manifest((index_dir / CURRENT).resolve())
-            return BuildReport(noop=True, files=len(docs), skipped=skipped, chunks=manifest["counts"]["chunks"] - manifest["counts"].get("parents", 0),
+            counts = manifest["counts"]
+            return BuildReport(noop=True, files=len(docs), skipped=skipped, chunks=counts["chunks"] - counts.get("parents", 0),
                                seconds=time.perf_counter() - t0, build=manifest["build_id"])
         try:
             return _build(settings, docs, skipped, taxonomy, labels, fp, progress, t0)
@@ -198,6 +200,7 @@ def build_index(settings: Settings, progress: Callable[[int, int], None] | None 
 def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], taxonomy: Taxonomy,
            labels: list[LabelFile], fp: dict, progress: Callable[[int, int], None] | None, t0: float) -> BuildReport:
     embedder = get_embedder(settings.embedder)
+    calibration = load_calibration(settings.embedder)
     chunks, dropped = chunk_corpus(docs, settings, lambda text: embedder.token_count(text) <= embedder.max_tokens)
     entries = faq_entries(chunks)
     cache = EmbeddingCache(Path(settings.index_dir) / "cache" / "embeddings.sqlite", embedder.id, embedder.dim)
@@ -206,11 +209,11 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     passages = [to_simplified(c.embedding_text()) for c in chunks]
     questions = [to_simplified(q) for q, _ in entries]
     examples = [to_simplified(e.text) for e in taxonomy.examples]
-    probes = [to_simplified(p) for p in OFF_DOMAIN_PROBES]
+    probes = [to_simplified(p) for p in off_domain_probes()]
     tokens = [tokenize(c.embedding_text()) for c in chunks]
-    # The corpus's Chinese words, embedded like questions, for the word bridge (kb/wordbridge.py); only for
-    # embedders it is calibrated for.
-    words = vocabulary(tokens) if settings.embedder in WORD_BRIDGE else []
+    # The corpus's Chinese words, embedded like questions, for the word bridge (kb/retrieval/wordbridge.py); only
+    # for embedders calibrated for it.
+    words = vocabulary(tokens) if calibration["retrieval"]["word_bridge_min_csls"] is not None else []
     pseudo = [to_simplified(q) for q in pseudo_queries(chunks)]
     total = len(passages) + len(questions) + len(examples) + len(probes) + len(words) + len(pseudo)
     done = [0]
@@ -231,14 +234,15 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     finally:
         cache.close()
     topic_ids = [c.id for c in taxonomy.categories]
-    shares = vote_shares(p_vecs @ e_vecs.T, [e.topic for e in taxonomy.examples], topic_ids)
-    labelled = chunk_labels([c.text for c in chunks], labels)
+    tuned = calibration["topics"]
+    shares = vote_shares(p_vecs @ e_vecs.T, [e.topic for e in taxonomy.examples], topic_ids,
+                         int(tuned["knn_k"]), float(tuned["knn_temperature"]))
+    labelled = chunk_labels(chunks, labels)
     for i, (chunk, row) in enumerate(zip(chunks, shares)):
         knn = to_vote(row, topic_ids, settings.uncertain_share).votes
-        votes = blend(knn, labelled.get(i))
+        votes = blend(knn, labelled.get(i), float(tuned["label_weight"]))
         vote = to_vote(np.array([votes.get(t, 0.0) for t in topic_ids]), topic_ids, settings.uncertain_share)
         chunk.topic, chunk.topic_confidence, chunk.meta["votes"] = vote.id, vote.confidence, vote.votes
-        chunk.meta["knn_votes"], chunk.meta["labels"] = knn, labelled.get(i, {})
     build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 1_000_000:06d}"
     rows = [(i, "passage") for i in range(len(chunks))] + [(i, "question") for _, i in entries]
     all_vecs = np.vstack([p_vecs, q_vecs]) if len(q_vecs) else p_vecs
@@ -247,7 +251,8 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     store = store_class(settings.store).for_build(settings, build_id, embedder.dim)
     store.add(all_vecs,
               [{"topic": chunks[i].topic, "source": chunks[i].source} for i, _ in rows])
-    covered = covered_probes(o_vecs, all_vecs, PROBE_COVERED.get(settings.embedder, 2.0))  # 2.0: keep them all
+    probe_covered = calibration["answerability"]["probe_covered"]
+    covered = covered_probes(o_vecs, all_vecs, 2.0 if probe_covered is None else probe_covered)  # 2.0: keep them all
     own = [i for i, c in enumerate(chunks) if c.kind != "parent"]  # a parent repeats its sub-sections: not counted
     near = find_near_duplicates([chunks[i] for i in own], p_vecs[own])
     counts = Counter(chunks[i].topic for i in own)
@@ -262,8 +267,9 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
         "schema_version": SCHEMA_VERSION, "build_id": build_id, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "embedder": {"name": settings.embedder, "id": embedder.id, "dim": embedder.dim},
         "store": store.describe(),
-        "counts": {"files": len(docs), "chunks": len(chunks), "parents": report.parents, "vectors": len(store), "faq_questions": len(entries),
-                   "examples": len(examples), "words": len(words), "pseudo_queries": len(pseudo), "duplicates_dropped": dropped, "near_duplicates": len(near)},
+        "counts": {"files": len(docs), "chunks": len(chunks), "parents": report.parents, "vectors": len(store),
+                   "faq_questions": len(entries), "examples": len(examples), "words": len(words), "pseudo_queries": len(pseudo),
+                   "duplicates_dropped": dropped, "near_duplicates": len(near)},
         "files": fp["files"], "taxonomy": {"source": taxonomy.source, "sha256": taxonomy.sha256},
         "topics": report.topics, "near_duplicates": [list(p) for p in near[:50]],
         "skipped": [{"source": s.source, "reason": s.reason} for s in skipped],
@@ -276,7 +282,8 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
         [(e.topic, e.text) for e in taxonomy.examples] + [(OFF_DOMAIN_LABEL, p) for p, c in zip(probes, covered) if not c],
         np.vstack([e_vecs, o_vecs[~covered]]),
         [(c.id, c.name, c.description) for c in taxonomy.categories],
-        [(d.source, d.sha256, d.encoding, sum(1 for c in chunks if c.source == d.source and c.kind != "parent")) for d in docs],
+        [(d.source, d.sha256, d.encoding, sum(1 for c in chunks if c.source == d.source and c.kind != "parent"),
+          document_title(d.text, d.source)) for d in docs],
         words, w_vecs, hubness(w_vecs)))
     kept = {p.name for p in (Path(settings.index_dir) / BUILDS).iterdir() if p.is_dir() and not p.name.startswith(".")}
     store_class(settings.store).prune(settings, kept)  # old Chroma collections go once their build folder has

@@ -8,9 +8,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable
 
-from kb.answer import merge_texts
-from kb.schema import Chunk, content_id
-from kb.textnorm import fold, looks_like_question, normalize_space
+from kb.core.schema import Chunk, content_id
+from kb.core.textnorm import fold, looks_like_question, merge_texts, normalize_space
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _BOLD_HEAD = re.compile(r"^\*\*([^*\n]{1,60})\*\*\s*[:：]?\s*$")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from kb.textnorm import strip_controls
+from kb.core.textnorm import strip_controls
 
 _FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\n(?:[^\n]*\n){0,60}?---[ \t]*\n")
 _KRAMDOWN = re.compile(r"\{:[^}\n]*\}")
@@ -21,3 +21,27 @@ def strip_site_noise(text: str) -> str:
     text = _TOC_LINE.sub("", text)
     lines = [line for line in text.split("\n") if line.strip().lower() not in _CRUMB_LINES]
     return "\n".join(lines)
+
+
+_FRONT_TITLE = re.compile(r"^title:\s*[\"']?(.+?)[\"']?\s*$", re.MULTILINE)
+_H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_NUMBERED = re.compile(r"^\s*(?:\d+(?:\.\d+)*|[一二三四五六七八九十]+)[.、．)\s]")
+_MARKS = re.compile(r"[*_`]+")
+MAX_TITLE_CHARS = 40
+
+
+def document_title(text: str, source: str) -> str:
+    """A document's title for people: its front-matter title, else its first line when that is a short, unnumbered
+    line or top-level heading, else the file name."""
+    front = _FRONT_MATTER.match(text)
+    if front and (m := _FRONT_TITLE.search(front.group(0))):
+        return m.group(1).strip()
+    cleaned = strip_site_noise(text)
+    first = next((line.strip() for line in cleaned.split("\n") if line.strip()), "")
+    if first.startswith("#"):
+        heading = _H1.match(first)
+        first = heading.group(1) if heading else ""
+    line = _MARKS.sub("", first).strip()
+    if line and len(line) <= MAX_TITLE_CHARS and not _NUMBERED.match(line) and not line.endswith(("。", "？", "?", "：", ":")):
+        return line
+    return source

@@ -1,8 +1,8 @@
 """How much of a hub each chunk is: its mean cosine to the k questions nearest to it, over questions the corpus
 itself asks (every heading and FAQ question). A chunk that sits close to many questions (a broad intro, a long
 "数据" overview) lands in the top five of questions it does not answer; the re-ranking model discounts it by this
-score (the "hub" feature of kb/retrieve.py; the r(x) term of CSLS, Conneau et al. 2018, as kb/wordbridge.py
-uses for words). Measured in docs/quality.md, Retrieval item 11.
+score (the "hub" feature of kb/retrieval/rerank.py; the r(x) term of CSLS, Conneau et al. 2018, as
+kb/retrieval/wordbridge.py uses for words). docs/quality.md, Re-ranking, has the measurements.
 """
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Sequence
 
 import numpy as np
 
-from kb.schema import Chunk
+from kb.core.schema import Chunk
 
-NEIGHBOURS = 5  # 5, 10 and 20 measured within 0.003 of each other (pooled MRR, sets left out)
+NEIGHBOURS = 5  # questions averaged per chunk
 _NUMBERING = re.compile(r"^(?:[#*>\s]+|Q\d+\s*[：:]\s*|\d+(?:\.\d+)*\s*[.、．:：)）]?\s*|[（(]?\d+[)）]\s*)+")
 MIN_CHARS = 4
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.textnorm import normalize_space
+from kb.core.textnorm import normalize_space
 
 _HEADER = re.compile(r"^\s*以下列?内容为主题的文章应被分类为\s*([^：:。（(\s]+)")
 # Category ids for the names written in the taxonomy seed; an unknown name gets a generated id.

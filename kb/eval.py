@@ -1,23 +1,19 @@
-"""python -m kb.eval FILE.jsonl [--mode hybrid|dense|lexical] [--json] [-v] [--own-labels]
+"""python -m kb.eval FILE.jsonl [--mode hybrid|dense|lexical] [--json] [-v]
 
 Recall@1, Recall@5, MRR@10, topic accuracy, out-of-scope abstention and false abstention
 on a question set in the format of ../shared/eval/README.md.
-
-A file that is also one of the index's label files (kb/labels.py: same name or same content) is scored with its
-own topic labels left out, so its topic accuracy is out-of-sample; --own-labels keeps them.
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from pathlib import Path
 
-from .errors import KBError
-from .kb import KnowledgeBase
-from .questions import Case, read_cases  # noqa: F401 - read_cases is part of this module's interface
-from .textnorm import anchor_form
+from kb.core.errors import KBError
+from kb.core.questions import Case, read_cases
+from kb.core.textnorm import anchor_form
+from kb.knowledge import KnowledgeBase
 
 
 def first_hit_rank(texts: list[str], anchors: list[str]) -> int | None:
@@ -30,23 +26,9 @@ def first_hit_rank(texts: list[str], anchors: list[str]) -> int | None:
     return None
 
 
-def own_label_files(kb: KnowledgeBase, path: Path) -> list[str]:
-    """The index's label files that are this question set: the same file name or the same content."""
-    files = kb.data.manifest.get("labels", {}).get("files", {})
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    return [name for name, sha in files.items() if name == Path(path).name or sha == digest]
-
-
-def evaluate_file(kb: KnowledgeBase, path: Path, mode: str = "hybrid", verbose: bool = False,
-                  own_labels: bool = False) -> dict:
-    """evaluate() on a question-set file, with its own topic labels left out unless own_labels."""
-    left_out = [] if own_labels else own_label_files(kb, path)
-    kb.leave_out_labels(left_out)
-    try:
-        metrics = evaluate(kb, read_cases(path), mode, verbose)
-    finally:
-        kb.leave_out_labels([])
-    return {**metrics, "own_labels_left_out": bool(left_out)}
+def evaluate_file(kb: KnowledgeBase, path: Path, mode: str = "hybrid", verbose: bool = False) -> dict:
+    """evaluate() on a question-set file."""
+    return evaluate(kb, read_cases(path), mode, verbose)
 
 
 def evaluate(kb: KnowledgeBase, cases: list[Case], mode: str = "hybrid", verbose: bool = False) -> dict:
@@ -59,10 +41,8 @@ def evaluate(kb: KnowledgeBase, cases: list[Case], mode: str = "hybrid", verbose
             texts = [s.text for s in ans.sources]
             abstained, topic = ans.abstained, ans.topic["id"]
         else:
-            qvec = kb.embed_query(case.q)
-            ret = kb.retriever.retrieve(case.q, qvec, 10, mode=mode)
-            texts, abstained = [h.chunk.text for h in ret.hits], ret.dense_top < kb.abstain_below
-            topic = kb.vote(qvec, ret.neighbours, ret.vote_tokens).id
+            qvec, ret = kb.retrieve(case.q, 10, mode=mode)
+            texts, abstained, topic = [h.chunk.text for h in ret.hits], False, kb.vote(qvec, ret).id
         if not case.anchors:
             oos += 1
             oos_abstained += abstained
@@ -98,8 +78,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("-v", "--verbose", action="store_true", help="list the cases that miss")
-    parser.add_argument("--own-labels", action="store_true",
-                        help="keep a label file's own topic labels when scoring it (in-sample topic accuracy)")
     args = parser.parse_args(argv)
     try:
         kb = KnowledgeBase.load(index_dir=args.index)
@@ -107,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     for path in args.files:
-        metrics = evaluate_file(kb, path, args.mode, args.verbose, args.own_labels)
+        metrics = evaluate_file(kb, path, args.mode, args.verbose)
         if args.json:
             print(json.dumps({"file": str(path), "mode": args.mode, **metrics}, ensure_ascii=False))
         else:

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from kb.config import ROOT, load_settings
+from kb.core.config import ROOT, load_settings
 
 SEED = ROOT / "data" / "seed"
 DATA = Path(__file__).parent / "data"
-QUESTIONS = ROOT / "data" / "questions"  # the labelled question sets (eval format)
+EVAL_SETS = ROOT / "data" / "eval" / "seed"  # question sets that report quality (never fed to the build)
+LABELS = ROOT / "data" / "labels"  # topic labels the shipped build uses
 REPO_INDEX_CACHE = ROOT / "index" / "cache"
 
 
@@ -34,7 +35,7 @@ def settings(index_dir: Path, corpus: Path = SEED, **changes):
 @pytest.fixture(scope="session")
 def kb(seed_index: Path):
     """The knowledge base loaded once over the seed index."""
-    from kb.kb import KnowledgeBase
+    from kb.knowledge import KnowledgeBase
 
     return KnowledgeBase.load(settings(seed_index))
 
@@ -43,3 +44,14 @@ def kb(seed_index: Path):
 def _offline() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+# Folders and files whose tests start servers or browsers, build extra indexes or score whole question sets.
+SLOW = ("tests/reliability/", "tests/e2e/", "tests/test_app.py", "tests/core/test_chroma_store.py",
+        "tests/ingest/test_build.py", "tests/kb/test_eval.py", "tests/benchmarks/")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(part in item.nodeid for part in SLOW):
+            item.add_marker(pytest.mark.slow)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kb.config import ROOT
-from kb.feedback import FeedbackStore
+from kb.answering.corrections import FeedbackStore
+from kb.core.config import ROOT
 
 from .conftest import SEED
 
@@ -164,7 +164,7 @@ def test_first_start_builds_then_uploads_land_decoded_and_render_literally(fresh
     assert not (corpus.parent / "etc").exists()
     assert any("索引已更新" in s.value for s in at.success), [e.value for e in at.error]
     files = at.dataframe[0].value
-    row = files[files["文档 (source)"] == "uploads/笔记.txt"]
+    row = files[files["文件 (file)"] == "uploads/笔记.txt"]
     assert row["编码 (encoding)"].item() == "gb18030"
 
     at = rerun_ok(at.sidebar.radio[0].set_value(BROWSE).run())

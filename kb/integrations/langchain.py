@@ -8,7 +8,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
-from kb.kb import KnowledgeBase
+from kb.knowledge import KnowledgeBase
 
 
 class KnowledgeBaseRetriever(BaseRetriever):
@@ -18,11 +18,12 @@ class KnowledgeBaseRetriever(BaseRetriever):
 
     kb: KnowledgeBase
     k: int = Field(default=5, ge=1)
-    topic: str | None = None  # a topic id from kb.topics(); unknown ids raise kb.errors.BadInput
+    topic: str | None = None  # a topic id from kb.topics(); unknown ids raise kb.core.errors.BadInput
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
                                 **kwargs: Any) -> list[Document]:
         hits = self.kb.search(query, k=kwargs.get("k", self.k), topic=kwargs.get("topic", self.topic))
-        return [Document(page_content=h.text, metadata={"chunk_id": h.chunk_id, "source": h.source, "title": h.title,
+        return [Document(page_content=h.text, metadata={"chunk_id": h.chunk_id, "source": h.source, "source_title": h.source_title,
+                                                        "title": h.title,
                                                         "topic": h.topic, "topic_name": h.topic_name, "score": h.score})
                 for h in hits]

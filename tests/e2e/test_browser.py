@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.config import ROOT
+from kb.core.config import ROOT
 from tests.servers import free_port, stop
 
 CHROMIUM = Path("/usr/bin/chromium")

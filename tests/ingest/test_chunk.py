@@ -1,6 +1,6 @@
 from ingest.chunk import chunk_document, find_headings, mark_code, parent_chunks, question_key
 from ingest.clean import strip_site_noise
-from kb.config import ROOT
+from kb.core.config import ROOT
 
 SEED = ROOT / "data" / "seed"
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ingest.hubness import chunk_hubness, pseudo_queries
-from kb.schema import Chunk
+from kb.core.schema import Chunk
 
 
 def _chunk(*path: str, question: str = "") -> Chunk:
@@ -30,12 +30,13 @@ def test_a_chunk_near_many_questions_is_more_of_a_hub():
 
 
 def test_a_changed_probe_list_is_a_changed_build(monkeypatch):
-    # the probes are embedded into the build; before session 7 editing them left an "up to date" index
+    # the probes are embedded into the build: editing them must not leave an "up to date" index
     import ingest.build as build
     from ingest.taxonomy import load_taxonomy
-    from kb.config import load_settings
+    from kb.core.config import load_settings
 
     taxonomy = load_taxonomy(build.DEFAULT_TAXONOMY)
     before = build.fingerprint(load_settings(), [], taxonomy)
-    monkeypatch.setattr(build, "OFF_DOMAIN_PROBES", build.OFF_DOMAIN_PROBES + ("新的探针问题",))
+    probes = build.off_domain_probes()
+    monkeypatch.setattr(build, "off_domain_probes", lambda: probes + ("新的探针问题",))
     assert build.fingerprint(load_settings(), [], taxonomy) != before

@@ -2,7 +2,7 @@
 from collections import Counter
 
 from ingest.taxonomy import KNOWN_IDS, load_taxonomy, parse_taxonomy
-from kb.config import ROOT
+from kb.core.config import ROOT
 
 SEED = next((ROOT / "data" / "seed").glob("000_*"))
 

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from kb.config import ROOT
+from kb.core.config import ROOT
 
 KEYS = {"question", "abstained", "answer", "topic", "sources", "error"}
 

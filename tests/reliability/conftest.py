@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.config import ROOT, load_settings
+from kb.core.config import ROOT, load_settings
 
 REPO_INDEX_CACHE = ROOT / "index" / "cache"
 
@@ -75,7 +75,7 @@ def tiny_built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="session")
 def tiny_kb(tiny_built):
-    from kb.kb import KnowledgeBase
+    from kb.knowledge import KnowledgeBase
 
     corpus, index_dir = tiny_built
     return KnowledgeBase.load(settings(index_dir, corpus))

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from kb import index
-from kb.errors import IndexCorrupt
-from kb.kb import KnowledgeBase
+from kb.core import index
+from kb.core.errors import IndexCorrupt
+from kb.knowledge import KnowledgeBase
 
 from .conftest import QUESTIONS, RAG, RAG_CHANGED, answer_json, build_tiny, copy_index, settings, write_tiny_corpus
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from kb.__main__ import main as kb_main
-from kb.config import ROOT
-from kb.errors import KBError
-from kb.index import CHUNKS_DB, CURRENT, EXAMPLES, MANIFEST, VECTORS, WORDS, sha256_file
-from kb.kb import KnowledgeBase
+from kb.core.config import ROOT
+from kb.core.errors import KBError
+from kb.core.index import CHUNKS_DB, CURRENT, EXAMPLES, MANIFEST, VECTORS, WORDS, sha256_file
+from kb.knowledge import KnowledgeBase
 
 from .conftest import RAG_CHANGED, build_tiny, copy_index, settings, write_tiny_corpus
 

@@ -7,10 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from kb.config import ROOT
-from kb.index import BUILDS, CURRENT, read_manifest
+from kb.core.config import ROOT
+from kb.core.index import BUILDS, CURRENT, read_manifest
 
 from .conftest import QUESTIONS, RAG_CHANGED, answer_json, copy_index, settings
 
@@ -27,7 +25,7 @@ def run_ingest(corpus: Path, index_dir: Path, crash_at: str | None = None) -> su
 
 
 def answers(index_dir: Path, corpus: Path) -> list[str]:
-    from kb.kb import KnowledgeBase
+    from kb.knowledge import KnowledgeBase
 
     kb = KnowledgeBase.load(settings(index_dir, corpus))
     return [answer_json(kb, q) for q in QUESTIONS]

@@ -11,7 +11,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from kb.config import ROOT
+from kb.core.config import ROOT
 
 REQUIREMENTS = ROOT / "requirements.txt"
 ADVISORIES = ROOT / "security" / "advisories.json"

@@ -3,17 +3,16 @@ from __future__ import annotations
 
 import errno
 import sqlite3
-from pathlib import Path
 
 import pytest
 
-import kb.index
+import kb.core.index
 from ingest.__main__ import main as ingest_main
 from ingest.cache import EmbeddingCache
-from kb.errors import BuildFailed
-from kb.index import BUILDS, CURRENT
-from kb.kb import KnowledgeBase
-from kb.store import FaissStore
+from kb.core.errors import BuildFailed
+from kb.core.index import BUILDS, CURRENT
+from kb.core.store import FaissStore
+from kb.knowledge import KnowledgeBase
 
 from .conftest import QUESTIONS, RAG_CHANGED, answer_json, build_tiny, copy_index, settings, write_tiny_corpus
 
@@ -28,7 +27,7 @@ def sqlite_full(*_args, **_kwargs):
 
 FAILURES = {
     "faiss save": (FaissStore, "save", disk_full, "No space left on device"),
-    "sqlite write": (kb.index, "_write_db", sqlite_full, "database or disk is full"),
+    "sqlite write": (kb.core.index, "_write_db", sqlite_full, "database or disk is full"),
     "embedding cache": (EmbeddingCache, "get_or_embed", sqlite_full, "database or disk is full"),
 }
 

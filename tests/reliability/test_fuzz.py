@@ -9,18 +9,20 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 import ingest.load
 from ingest.load import MAX_FILE_BYTES, load_corpus
-from kb.config import ROOT
-from kb.index import CURRENT, load_index
+from kb.core.config import ROOT
+from kb.core.index import load_index
 
 from .conftest import build_tiny
 
 CONTRACT_KEYS = {"question", "abstained", "answer", "topic", "sources", "error", "title", "match", "warnings", "timing_ms",
                  "abstain_reason"}
-SOURCE_KEYS = {"chunk_id", "source", "title", "text", "score", "topic", "topic_name", "dense", "lexical"}
+SOURCE_KEYS = {"source_title", "chunk_id", "source", "title", "text", "score", "topic", "topic_name", "dense", "lexical"}
 
 any_char = st.characters(codec=None, exclude_categories=())  # includes lone surrogates and control characters
 questions = st.one_of(

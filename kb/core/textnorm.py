@@ -1,0 +1,129 @@
+"""Text normalisation shared by ingest and query: control characters, script folding, tokens."""
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+from kb.core.wordlists import words
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_WS = re.compile(r"[ \t\u3000\xa0]+")
+_ANCHOR_DROP = re.compile(r"[\s*#`>]+")
+
+# Words that carry no topic: questions words, particles, punctuation. Applied to the lexical side only.
+STOPWORDS = words("stopwords")
+
+_opencc = None
+
+
+def strip_controls(text: str) -> str:
+    """Remove control and invisible formatting characters and lone surrogates; keep newlines and tabs."""
+    return _SURROGATE.sub("", _CONTROL.sub("", text))
+
+
+def normalize_space(text: str) -> str:
+    """Collapse runs of spaces, trim line ends, keep at most one blank line."""
+    lines = [_WS.sub(" ", line).strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    out = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", out).strip()
+
+
+def to_simplified(text: str) -> str:
+    """Fold Traditional characters to Simplified (OpenCC t2s) for matching; never for display."""
+    global _opencc
+    if _opencc is None:
+        import opencc
+
+        _opencc = opencc.OpenCC("t2s")
+    return _opencc.convert(text)
+
+
+def fold(text: str) -> str:
+    """Matching form: NFKC (full-width to half-width), lower case, Simplified script."""
+    return to_simplified(unicodedata.normalize("NFKC", text).lower())
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+
+
+@lru_cache(maxsize=1)
+def general_idf() -> tuple[dict[str, float], float]:
+    """jieba's general-language IDF table (shipped with jieba, for keyword extraction) and its median, the weight
+    of a word the table lacks: how informative a word is in Chinese at large, independent of any corpus."""
+    import jieba.analyse
+
+    table: dict[str, float] = {}
+    with open(Path(jieba.analyse.__file__).with_name("idf.txt"), encoding="utf-8") as f:
+        for line in f:
+            word, _, value = line.rstrip("\n").rpartition(" ")
+            if word:
+                table[word] = float(value)
+    values = sorted(table.values())
+    return table, values[len(values) // 2] if values else 1.0
+
+
+def tokenize(text: str) -> list[str]:
+    """Lexical tokens of the folded text: jieba search-mode words (minus stop words and punctuation) plus
+    CJK character bigrams, which recover matches that segmentation splits differently (预训练 / 预 训练)."""
+    folded = fold(text)
+    tokens = []
+    for tok in _jieba().lcut_for_search(folded):
+        tok = tok.strip()
+        if tok and tok not in STOPWORDS and any(ch.isalnum() for ch in tok):
+            tokens.append(tok)
+    tokens += ["#" + run[i:i + 2] for run in _CJK_RUN.findall(folded) for i in range(len(run) - 1)]
+    return tokens
+
+
+def anchor_form(text: str) -> str:
+    """The comparison form used by the eval set: whitespace and markdown marks * # ` > removed."""
+    return _ANCHOR_DROP.sub("", text)
+
+
+def looks_like_question(text: str) -> bool:
+    """True for a heading phrased as a question (an FAQ entry)."""
+    t = fold(text).strip().rstrip(":：")
+    if "?" in t or "？" in t:
+        return True
+    return bool(re.search(r"(什么|如何|怎么|怎样|为什么|为何|哪些|是否|吗$|多少|^how |^what |^why |^when |^which )", t))
+
+
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+
+
+def mostly_english(text: str) -> bool:
+    """More English words than Chinese characters: a question typed in English, not a Chinese one with a few
+    English terms ("LLM 的 inference latency 太高" is Chinese)."""
+    words = len(_LATIN_WORD.findall(text))
+    return words > 0 and words > len(_CJK_CHAR.findall(text))
+
+
+def merge_texts(texts: Sequence[str], max_overlap: int = 300) -> str:
+    """Join consecutive chunk texts, dropping the sentence a chunk repeats from the one before it."""
+    out = ""
+    for text in texts:
+        if not out:
+            out = text
+            continue
+        overlap = 0
+        for size in range(min(max_overlap, len(out), len(text)), 0, -1):
+            if out.endswith(text[:size]):
+                overlap = size
+                break
+        out = out + ("" if overlap else "\n") + text[overlap:]
+    return out

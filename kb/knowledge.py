@@ -1,0 +1,168 @@
+"""The knowledge base: load once, then ask, search, list topics and browse. The CLI, the page and the tests share it."""
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from kb.answering.answerability import OFF_DOMAIN_LABEL, Scope
+from kb.answering.compose import Composer
+from kb.answering.corrections import FeedbackStore
+from kb.answering.result import Answer, Source, error_answer
+from kb.answering.topics import TopicVote, TopicVoter
+from kb.core.calibration import Calibration, load_calibration
+from kb.core.config import Settings, load_settings
+from kb.core.embed import Embedder, get_embedder
+from kb.core.errors import BadInput
+from kb.core.index import IndexData, load_index
+from kb.core.schema import Chunk
+from kb.core.textnorm import mostly_english, normalize_space, strip_controls, to_simplified
+from kb.retrieval.lexical import LexicalIndex
+from kb.retrieval.retriever import Hit, Retrieval, Retriever
+from kb.retrieval.wordbridge import WordBridge
+
+log = logging.getLogger(__name__)
+
+MIN_SOURCES = 5
+
+__all__ = ["KnowledgeBase", "Answer", "Source", "clean_question", "error_answer"]
+
+
+def clean_question(question: object, max_chars: int) -> tuple[str, list[str]]:
+    """A usable question and warnings, or BadInput: control characters stripped, long ones truncated."""
+    if not isinstance(question, str):
+        raise BadInput(f"question must be text, not {type(question).__name__}")
+    text = normalize_space(strip_controls(question))
+    if not text:
+        raise BadInput("question is empty: type a question, e.g. 为什么训练大模型需要大显存？")
+    warnings = []
+    if len(text) > max_chars:
+        text = text[:max_chars]
+        warnings.append(f"question truncated to its first {max_chars} characters")
+    return text, warnings
+
+
+class KnowledgeBase:
+    """A loaded build plus the models; safe to share between threads (read-only after load)."""
+
+    def __init__(self, data: IndexData, embedder: Embedder, settings: Settings,
+                 calibration: Calibration | None = None) -> None:
+        self.data = data
+        self.embedder = embedder
+        self.settings = settings
+        self.calibration = calibration or load_calibration(data.manifest["embedder"]["name"])
+        self.lexical = LexicalIndex(data.tokens)
+        bridge_at = self.calibration["retrieval"]["word_bridge_min_csls"]
+        word_bridge = (WordBridge(data.words, data.word_vectors, data.word_hub, embedder.embed_queries, bridge_at)
+                       if bridge_at is not None and data.words else None)
+        self.retriever = Retriever(data, self.lexical, self.calibration, settings.rrf_k, word_bridge=word_bridge)
+        self.topic_ids = [t for t, _ in data.topics]
+        off = np.array([t == OFF_DOMAIN_LABEL for t in data.example_topics], dtype=bool)
+        self.scope = Scope(data.chunks, self.lexical, data.example_vectors[off],
+                           [t for t, o in zip(data.example_texts, off) if o], self.calibration["answerability"])
+        labelled = bool(data.manifest.get("labels", {}).get("chunks", 0))
+        self.voter = TopicVoter(self.topic_ids, data.example_vectors[~off],
+                                [t for t, o in zip(data.example_topics, off) if not o],
+                                [t for t, o in zip(data.example_texts, off) if not o],
+                                self.calibration["topics"], labelled, settings.rrf_k, settings.uncertain_share)
+        self.composer = Composer(data.chunks, float(self.calibration["answerability"]["faq_match"]))
+        self._titles = {source: meta.get("title") or source for source, meta in data.files.items()}
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, index_dir: Path | None = None) -> "KnowledgeBase":
+        """Load the current build and its embedder; raises IndexNotFound/IndexMismatch/IndexCorrupt."""
+        settings = (settings or load_settings()).replace(index_dir=index_dir)
+        data = load_index(Path(settings.index_dir), settings.embedder)
+        kb = cls(data, get_embedder(settings.embedder), settings)
+        kb.apply_corrections()
+        return kb
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether the embedder has a calibration file (else defaults: cosine-scale checks are off)."""
+        return self.calibration.calibrated
+
+    def apply_corrections(self) -> int:
+        """Hand the user's topic corrections (kept beside the builds) to the vote; returns how many apply."""
+        vectors, topics, texts = FeedbackStore.for_index(self.settings.index_dir).usable(
+            self.topic_ids, self.data.example_vectors.shape[1])
+        self.voter.set_extra_examples(vectors, topics, texts)
+        return len(topics)
+
+    # ---- questions -----------------------------------------------------------
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embedder.embed_queries([to_simplified(text)])  # dense matching is in one script (see ingest)
+
+    def search_vector(self, text: str, qvec: np.ndarray) -> np.ndarray:
+        """The vector to search with: for a question in English, the question followed by the Chinese
+        translations of its terms (e5-small matches across languages poorly); otherwise qvec itself."""
+        words = self.retriever.translations(text)
+        return self.embed_query(f"{text}（{'、'.join(words)}）") if words else qvec
+
+    def retrieve(self, text: str, k: int, topic: str | None = None, mode: str = "hybrid") -> tuple[np.ndarray, Retrieval]:
+        """The question's vector and its retrieval (mode 'dense' or 'lexical' for measurement)."""
+        qvec = self.embed_query(text)
+        return qvec, self.retriever.retrieve(text, self.search_vector(text, qvec), k, topic, mode)
+
+    def vote(self, qvec: np.ndarray, retrieval: Retrieval) -> TopicVote:
+        return self.voter.vote(qvec, retrieval.neighbours, retrieval.vote_tokens)
+
+    def ask(self, question: object, k: int | None = None, topic: str | None = None) -> Answer:
+        """Answer one question from the corpus, or abstain; never raises for a bad question (error field)."""
+        t0 = time.perf_counter()
+        raw = question if isinstance(question, str) else str(question)
+        try:
+            text, warnings = clean_question(question, self.settings.max_question_chars)
+            self._check_topic(topic)
+        except BadInput as exc:
+            return error_answer(raw, str(exc))
+        qvec, retrieval = self.retrieve(text, max(MIN_SOURCES, k or self.settings.top_k), topic)
+        hits = self.composer.faq_first(retrieval.hits)
+        vote = self.vote(qvec, retrieval)
+        english = mostly_english(text)
+        # Scope uses the question as asked, not the translation-augmented search vector.
+        dense_top = retrieval.dense_top if not english else self.retriever.best_dense(qvec, topic)
+        abstention = self.scope.decide(text, hits, dense_top, qvec, english, retrieval.agree)
+        answer, title, match = (abstention[1], "", "") if abstention else self.composer.compose(hits)
+        result = Answer(question=raw, abstained=abstention is not None, answer=answer, title=title, match=match,
+                        topic={"id": vote.id, "name": self.data.topic_name(vote.id), "confidence": vote.confidence,
+                               "uncertain": vote.uncertain, "votes": vote.votes},
+                        sources=[self._source(h) for h in hits], warnings=warnings,
+                        abstain_reason=abstention[0] if abstention else None)
+        result.timing_ms = round((time.perf_counter() - t0) * 1000, 1)
+        return result
+
+    def _source(self, hit: Hit) -> Source:
+        c = hit.chunk
+        return Source(c.id, c.source, c.title, c.text, round(hit.score, 6), c.topic, self.data.topic_name(c.topic),
+                      round(hit.dense, 4), round(hit.lexical, 3), self.source_title(c.source))
+
+    def source_title(self, source: str) -> str:
+        """A document's title for people: its first heading or front-matter title, else its file name."""
+        return self._titles.get(source, source)
+
+    def _check_topic(self, topic: str | None) -> None:
+        if topic is not None and topic not in self.topic_ids:
+            raise BadInput(f"unknown topic {topic!r}; known: {', '.join(self.topic_ids)}")
+
+    # ---- search and browse -----------------------------------------------------
+    def search(self, query: str, k: int = 10, topic: str | None = None) -> list[Source]:
+        """Ranked chunks for a query, optionally only those of one topic."""
+        text, _ = clean_question(query, self.settings.max_question_chars)
+        self._check_topic(topic)
+        _, retrieval = self.retrieve(text, k, topic)
+        return [self._source(h) for h in retrieval.hits]
+
+    def topics(self) -> list[dict]:
+        """Categories in taxonomy order with their names and chunk counts."""
+        counts = Counter(c.topic for c in self.data.chunks if c.kind != "parent")
+        return [{"id": t, "name": name, "chunks": counts.get(t, 0)} for t, name in self.data.topics]
+
+    def chunks(self, topic: str | None = None) -> list[Chunk]:
+        """Every chunk (of one topic), in corpus order, for browsing; parent chunks repeat their sub-sections and
+        are left out."""
+        self._check_topic(topic)
+        return [c for c in self.data.chunks if c.kind != "parent" and (topic is None or c.topic == topic)]

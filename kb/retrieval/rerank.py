@@ -1,0 +1,104 @@
+"""Second stage: the head of the fused ranking re-scored by a linear model over what each chunk has for the question.
+
+Features (one column each, in units of one first-place RRF vote; weights per embedder in kb/data/calibration/):
+  dense_rrf, lexical_rrf  the two RRF terms (the lexical one already carries the English-question weight)
+  coverage_words/bigrams  IDF-weighted share of the question's distinct words / CJK bigrams in the chunk
+  dense_top               1 / dense rank: RRF's k flattens the top of the dense ranking, this restores it
+  bm25                    the BM25 score over the best BM25 score: how far ahead of the rest, not just the rank
+  parent                  a whole section (it holds all of its sub-sections' text)
+  summary                 a summary section: it restates its siblings; the content is in them
+  title                   IDF-weighted share of the question's words in the chunk's headings
+  hub                     how close the chunk sits to questions in general (ingest/hubness.py), scaled to 0..1
+Refit with python -m benchmarks.fit_rerank (docs/quality.md, Re-ranking).
+"""
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+import numpy as np
+
+from kb.core.schema import Chunk
+from kb.core.textnorm import tokenize
+from kb.retrieval.lexical import LexicalIndex
+
+RANK_FEATURES = ("dense_rrf", "lexical_rrf", "coverage_words", "coverage_bigrams", "dense_top", "bm25", "parent",
+                 "summary", "title", "hub")
+_SUMMARY_TITLE = re.compile(r"^[*\s]*(?:總結|总结|小結|小结|結論|结论|結語|结语)[*\s:：]*$")
+
+
+
+def is_summary(chunk: Chunk) -> bool:
+    """A section headed just "summary" (总结, 小结, 结论...): it restates its siblings."""
+    return bool(chunk.title_path) and bool(_SUMMARY_TITLE.match(chunk.title_path[-1]))
+
+
+def scaled(values: Sequence[float]) -> np.ndarray:
+    """Values mapped linearly onto 0..1 (all 0 when they are all equal)."""
+    v = np.asarray(values, dtype=np.float64)
+    span = float(v.max() - v.min()) if len(v) else 0.0
+    return (v - v.min()) / span if span > 0 else np.zeros(len(v))
+
+
+def heading_words(chunks: Sequence[Chunk]) -> list[frozenset[str]]:
+    """Per chunk, the lexical words of its headings, leaving out the titles every chunk of its document shares
+    (a document title like "关于 AI 的小白 FAQ" would make "AI" a heading match for all of that document)."""
+    shared: dict[str, tuple[str, ...]] = {}
+    for c in chunks:
+        prefix = shared.setdefault(c.source, c.title_path)
+        n = 0
+        while n < min(len(prefix), len(c.title_path)) and prefix[n] == c.title_path[n]:
+            n += 1
+        shared[c.source] = prefix[:n]
+    return [frozenset(t for t in tokenize(" ".join(c.title_path[len(shared[c.source]):])) if not t.startswith("#"))
+            for c in chunks]
+
+
+class Reranker:
+    """The linear re-scoring model over one build's chunks (weights from the embedder's calibration)."""
+
+    def __init__(self, chunks: Sequence[Chunk], lexical: LexicalIndex, weights: dict[str, float], depth: int,
+                 rrf_k: int) -> None:
+        self.lexical = lexical
+        self.weights = np.array([weights[name] for name in RANK_FEATURES])
+        self.depth = depth
+        self.rrf_k = rrf_k
+        self._is_parent = np.array([c.kind == "parent" for c in chunks], dtype=bool)
+        self._is_summary = np.array([is_summary(c) for c in chunks], dtype=bool)
+        self._title_words = heading_words(chunks)
+        self._hub = scaled([float(c.meta.get("hub", 0.0)) for c in chunks])
+
+    def features(self, tokens: list[str], head: list[int], dense_rank: list[int], lex_rank: list[int],
+                 lex: np.ndarray, weights: tuple[float, float]) -> np.ndarray:
+        """One row per chunk of head, one column per RANK_FEATURES entry, in units of one first-place RRF vote."""
+        k1 = self.rrf_k + 1
+        words, bigrams = self.lexical.coverage(tokens, head)
+        d_at = {p: r for r, p in enumerate(dense_rank)}
+        l_at = {p: r for r, p in enumerate(lex_rank)}
+        lex_best = max(float(lex.max()), 1e-9) if len(lex) else 1.0
+        idf = {t: self.lexical.idf(t) for t in dict.fromkeys(tokens) if not t.startswith("#")}
+        idf_total = sum(idf.values()) or 1.0
+        rows = np.zeros((len(head), len(RANK_FEATURES)))
+        for i, (p, cw, cb) in enumerate(zip(head, words, bigrams)):
+            rd, rl = d_at.get(p), l_at.get(p)
+            rows[i] = (
+                weights[0] * k1 / (k1 + rd) if rd is not None else 0.0,
+                weights[1] * k1 / (k1 + rl) if rl is not None else 0.0,
+                cw, cb,
+                1.0 / (1 + rd) if rd is not None else 0.0,
+                float(lex[p]) / lex_best,
+                float(self._is_parent[p]), float(self._is_summary[p]),
+                sum(v for t, v in idf.items() if t in self._title_words[p]) / idf_total,
+                float(self._hub[p]))
+        return rows
+
+    def rerank(self, tokens: list[str], order: list[int], fused: dict[int, float], dense_rank: list[int],
+               lex_rank: list[int], lex: np.ndarray, weights: tuple[float, float]) -> tuple[list[int], dict[int, float]]:
+        """Re-score the head of the fused ranking; the tail keeps its fused order and scores."""
+        head = order[:self.depth]
+        features = self.features(tokens, head, dense_rank, lex_rank, lex, weights)
+        scores = dict(fused)
+        for p, value in zip(head, features @ self.weights / (self.rrf_k + 1)):
+            scores[p] = float(value)
+        head = sorted(head, key=lambda p: -scores[p])
+        return head + order[self.depth:], scores

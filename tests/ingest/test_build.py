@@ -1,0 +1,53 @@
+"""A corpus about something else than language models: its own subject must not count as off-domain."""
+import pytest
+
+from kb.answering.answerability import OFF_DOMAIN_LABEL, off_domain_probes
+from kb.knowledge import KnowledgeBase
+from tests.conftest import DATA, settings
+
+OFF_DOMAIN_PROBES = off_domain_probes()
+
+COOKING = DATA / "cooking"
+
+
+@pytest.fixture(scope="module")
+def cooking(tmp_path_factory: pytest.TempPathFactory):
+    from ingest.build import build_index
+
+    index_dir = tmp_path_factory.mktemp("cooking-index")
+    report = build_index(settings(index_dir, COOKING))
+    return report, KnowledgeBase.load(settings(index_dir, COOKING))
+
+
+def test_probes_the_corpus_answers_are_dropped_and_reported(cooking):
+    report, kb = cooking
+    assert set(report.probes_covered) == {"红烧肉怎么做好吃", "番茄炒蛋的做法步骤", "蛋糕烤箱温度设置多少度", "包饺子的馅怎么调"}
+    assert "not used as off-domain probes: 红烧肉怎么做好吃" in report.summary()
+    assert kb.data.manifest["probes_covered"] == report.probes_covered
+    assert sum(t == OFF_DOMAIN_LABEL for t in kb.data.example_topics) == len(OFF_DOMAIN_PROBES) - 4
+    assert report.labelled == 0  # the bundled topic labels name the seed files: nothing in recipes
+
+
+def test_the_bundled_topic_labels_do_not_touch_another_corpus(cooking):
+    assert "topic labels" not in cooking[0].summary()
+    assert cooking[1].data.manifest["labels"]["chunks"] == 0
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("红烧肉怎么做好吃", "五花肉"),  # word for word a probe
+    ("番茄炒蛋要放糖吗", "加糖"),
+    ("面团发酵好了怎么判断", "不回缩"),
+])
+def test_the_corpus_subject_is_answered(cooking, question, expected):
+    answer = cooking[1].ask(question)
+    assert not answer.abstained and expected in answer.answer
+
+
+@pytest.mark.parametrize("question", ["明天北京会下雨吗", "多肉植物怎么浇水", "什么是 Transformer？"])
+def test_other_subjects_still_abstain(cooking, question):
+    assert cooking[1].ask(question).abstained
+
+
+def test_the_seed_corpus_keeps_every_probe(kb: KnowledgeBase):
+    assert kb.data.manifest["probes_covered"] == []
+    assert sum(t == OFF_DOMAIN_LABEL for t in kb.data.example_topics) == len(OFF_DOMAIN_PROBES)

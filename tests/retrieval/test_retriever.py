@@ -1,0 +1,154 @@
+"""Ranking helpers: reciprocal-rank fusion, twin collapsing, parent chunks."""
+from kb.core.schema import Chunk
+from kb.retrieval.fusion import collapse_twins, defer_covered, parents_of, rrf_fuse
+from kb.retrieval.rerank import heading_words, is_summary
+
+
+def chunk(i: int, text: str, group: str = "", entry: str = "") -> Chunk:
+    return Chunk(id=str(i), text=text, title_path=("t",), source="s.txt", span=(0, 1), group=group, entry=entry)
+
+
+SHORT = "大模型训练需要大量显存，因为参数、梯度和优化器状态都要放在显存里。"
+LONG_REPEAT = "大模型训练需要大量显存，因为参数、梯度和优化器状态都要放在显存里，激活值也要。"
+LONG_EXTRA = "另外可以用梯度累积、混合精度和模型并行来减少每张卡上的显存占用。"
+
+
+def test_a_twin_that_repeats_a_ranked_answer_waits():
+    chunks = [chunk(0, SHORT, "g", "e1"), chunk(1, LONG_REPEAT, "g", "e2"), chunk(2, "别的内容，讲评估指标。")]
+    assert collapse_twins([0, 1, 2], chunks) == [0, 2, 1]
+
+
+def test_a_twin_that_adds_something_keeps_its_place():
+    chunks = [chunk(0, SHORT, "g", "e1"), chunk(1, LONG_EXTRA, "g", "e2"), chunk(2, "别的内容，讲评估指标。")]
+    assert collapse_twins([0, 1, 2], chunks) == [0, 1, 2]
+
+
+def test_chunks_of_one_entry_are_never_deferred():
+    chunks = [chunk(0, SHORT, "g", "e1"), chunk(1, SHORT, "g", "e1")]
+    assert collapse_twins([1, 0], chunks) == [1, 0]
+
+
+def test_rrf_rewards_agreement():
+    fused = rrf_fuse([[1, 2, 3], [3, 1, 2]], (1.0, 1.0), k=30)
+    assert max(fused, key=fused.get) == 1 and fused[3] > fused[2]
+
+
+def test_english_questions_search_with_their_translations(kb):
+    en = "Why do people call LLMs black boxes?"
+    qvec = kb.embed_query(en)
+    assert "黑箱" in kb.retriever.translations(en)
+    assert kb.search_vector(en, qvec) is not qvec
+    zh = "为什么说大模型是黑箱？"
+    qvec = kb.embed_query(zh)
+    assert kb.retriever.translations(zh) == [] and kb.search_vector(zh, qvec) is qvec
+
+
+def test_english_off_domain_question_still_abstains(kb):
+    ans = kb.ask("What's a good stretching routine for lower back pain?")
+    assert ans.abstained and ans.abstain_reason in ("off_domain", "no_match")
+
+
+def test_an_english_question_is_not_ruled_off_domain_by_an_english_probe(kb):
+    # "How to fix a leaking tap?" used to beat the privacy sections on the word "leaking" alone
+    ans = kb.ask("How can I stop a chatbot from leaking users' private data?")
+    assert not ans.abstained and "隐私" in " ".join(s.title for s in ans.sources[:3])
+    for q in ("How do I unclog a bathroom drain without chemicals?", "What are the symptoms of a vitamin D deficiency?"):
+        assert kb.ask(q).abstained, q
+
+
+def test_school_knowledge_questions_abstain(kb):
+    for q in ("潮汐是怎么形成的？", "辛亥革命推翻了哪个朝代？", "颱風是怎麼形成的？"):
+        ans = kb.ask(q)
+        assert ans.abstained and ans.abstain_reason in ("off_domain", "no_match"), q
+
+
+def test_hub_feature_is_scaled_over_the_corpus(kb):
+    hub = kb.retriever.reranker.features(["模型"], list(range(len(kb.data.chunks))), [], [], kb.retriever.lexical.scores(["模型"]),
+                                         (1.0, 1.0))[:, -1]
+    assert hub.min() == 0.0 and hub.max() == 1.0 and len(hub) == len(kb.data.chunks)
+
+
+def test_a_chunk_whose_parent_is_ranked_waits():
+    # 3 is the parent of 0 and 1: after it, its sub-sections go to the end; before it, they keep their place
+    assert defer_covered([3, 0, 2, 1], {0: 3, 1: 3}) == [3, 2, 0, 1]
+    assert defer_covered([0, 3, 1, 2], {0: 3, 1: 3}) == [0, 3, 2, 1]
+
+
+def test_parents_are_found_by_title_path():
+    p = Chunk(id="p", text="x", title_path=("doc", "1. 挑战"), source="s.txt", span=(0, 9), kind="parent")
+    own = Chunk(id="a", text="a", title_path=("doc", "1. 挑战"), source="s.txt", span=(0, 1))
+    kid = Chunk(id="b", text="b", title_path=("doc", "1. 挑战", "1.1 融合"), source="s.txt", span=(2, 3))
+    other = Chunk(id="c", text="c", title_path=("doc", "1. 挑战", "1.1 融合"), source="t.txt", span=(2, 3))
+    grandchild = Chunk(id="d", text="d", title_path=("doc", "1. 挑战", "1.1 融合", "x"), source="s.txt", span=(4, 5))
+    assert parents_of([p, own, kid, other, grandchild]) == {1: 0, 2: 0}
+
+
+def test_sources_do_not_repeat_a_ranked_parent(kb):
+    ans = kb.ask("多模态学习现在面临哪些挑战？")
+    by_id = {c.id: c for c in kb.data.chunks}
+    top = [by_id[s.chunk_id] for s in ans.sources[:5]]
+    for i, c in enumerate(top):
+        if c.kind == "parent":
+            assert not any(t.source == c.source and c.title_path in (t.title_path, t.title_path[:-1])
+                           for t in top[i + 1:] if t.kind != "parent")
+    assert any(c.kind == "parent" for c in top)
+
+
+def test_browsing_and_topic_counts_leave_parents_out(kb):
+    assert all(c.kind != "parent" for c in kb.chunks())
+    assert sum(t["chunks"] for t in kb.topics()) == sum(1 for c in kb.data.chunks if c.kind != "parent")
+    assert any(c.kind == "parent" for c in kb.data.chunks)
+
+
+def test_sections_below_lists_sub_sections_in_corpus_order():
+    from kb.answering.compose import sections_below
+
+    def c(i, path, source="s.txt", kind="section"):
+        return Chunk(id=str(i), text=str(i), title_path=path, source=source, span=(i, i + 1), section="/".join(path),
+                     kind=kind)
+
+    chunks = [c(0, ("doc", "12. 怎么评估")), c(1, ("doc", "12. 怎么评估", "1. 性能")),
+              c(2, ("doc", "12. 怎么评估", "2. 风险")), c(3, ("doc", "12. 怎么评估"), kind="parent"),
+              c(4, ("doc", "12. 怎么评估", "1. 性能"), source="t.txt"), c(5, ("doc", "13. 下一题"))]
+    below = sections_below(chunks)
+    assert below == {"doc/12. 怎么评估": [1, 2]}  # not the parent, not another file's chunk
+
+
+def test_an_answer_that_only_introduces_its_sub_sections_goes_on_into_them(kb):
+    """The best source is "12. 如何評估 LLM 在特定領域…" whose own text ends "以下是一些關鍵策略和方法：". The answer
+    continues into the sub-sections instead of stopping at the colon."""
+    answer = kb.ask("要评估大模型在医疗、法律这些专业领域的表现，应该怎么做？")
+    assert answer.title.endswith("12. 如何評估 LLM 在特定領域（如醫療、法律）的表現和潛在風險？")
+    assert "以下是一些關鍵策略和方法：" in answer.answer and "領域專家參與" in answer.answer
+    assert len(answer.answer) <= 905
+
+
+def test_heading_words_leave_out_the_title_every_chunk_of_a_document_shares():
+    def c(source: str, *path: str) -> Chunk:
+        return Chunk(id=path[-1], text="x", title_path=path, source=source, span=(0, 1))
+
+    words = heading_words([c("faq.md", "关于 AI 的小白 FAQ", "微调是什么？"), c("faq.md", "关于 AI 的小白 FAQ", "向量数据库是什么"),
+                           c("guide.md", "1. 推理加速", "1.1 量化"), c("guide.md", "2. 隐私", "2.1 脱敏")])
+    assert "微调" in words[0] and "ai" not in words[0] and "faq" not in words[0]  # the shared document title
+    assert "推理" in words[2] and "量化" in words[2]  # nothing shared in guide.md: every heading counts
+
+
+def test_summary_sections_are_recognised_by_their_heading(kb):
+    summaries = [c for c in kb.data.chunks if is_summary(c)]
+    assert len(summaries) == 8 and all(c.title_path[-1].strip("* ") in ("總結", "总结") for c in summaries)
+    # a section titled "7. 总结：未来发展趋势与挑战" has content of its own: not a summary of siblings
+    assert not any("未来发展趋势" in c.title_path[-1] for c in summaries)
+
+
+def test_a_summary_does_not_outrank_the_sub_section_that_answers(kb):
+    ans = kb.ask("要把 LLM 用在醫療或法律這種專業領域，該怎麼評估它到底可不可靠？")
+    titles = [s.title.split(" › ")[-1] for s in ans.sources]
+    assert "1. 性能評估" in titles[:5] and ("總結" not in titles or titles.index("總結") > titles.index("1. 性能評估"))
+
+
+def test_the_faq_entry_that_answers_leads_the_sources(kb):
+    # 28.3 数据隐私与安全 outranks the FAQ entry in retrieval; the entry's question matches closely, so the answer is
+    # that entry, and its source is listed first
+    ans = kb.ask("训练模型的过程中有哪些安全风险？")
+    assert ans.match == "faq" and ans.sources[0].title == ans.title == "关于 AI 的小白 FAQ › 模型训练时可能存在哪些安全隐患？"
+    assert len({s.chunk_id for s in ans.sources}) == len(ans.sources)  # moved, not duplicated
