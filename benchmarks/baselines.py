@@ -85,10 +85,7 @@ def anchor_form(text: str) -> str:
 
 def is_noise_token(token: str) -> bool:
     """True for a token made only of whitespace and punctuation."""
-    return all(
-        c.isspace() or c in string.punctuation or unicodedata.category(c).startswith("P")
-        for c in token
-    )
+    return all(c.isspace() or c in string.punctuation or unicodedata.category(c).startswith("P") for c in token)
 
 
 @functools.cache
@@ -256,9 +253,7 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.where(norms == 0, 1, norms)
 
 
-def embed_cached(
-    texts: Sequence[str], cache: VectorCache, encoder: DenseEncoder, is_query: bool
-) -> np.ndarray:
+def embed_cached(texts: Sequence[str], cache: VectorCache, encoder: DenseEncoder, is_query: bool) -> np.ndarray:
     """Vectors for texts, encoding only those not already in the cache."""
     keys = [sha256(t) for t in texts]
     todo = cache.missing(keys)
@@ -269,8 +264,7 @@ def embed_cached(
             batch = todo[i : i + EMBED_BATCH]
             vectors = encoder.encode([by_key[k] for k in batch], is_query)
             cache.vectors.update(zip(batch, vectors))
-            print(f"\rembedding {label}: {min(i + EMBED_BATCH, len(todo))}/{len(todo)}",
-                  end="", file=sys.stderr, flush=True)
+            print(f"\rembedding {label}: {min(i + EMBED_BATCH, len(todo))}/{len(todo)}", end="", file=sys.stderr, flush=True)
             if (i // EMBED_BATCH) % 20 == 19:
                 cache.save()
         print(file=sys.stderr)
@@ -382,8 +376,12 @@ def build_baselines(corpus_dir: Path, cache_root: Path) -> Baselines:
     vectors = embed_cached([c.text for c in chunks], passage_cache, encoder, False)
     query_cache = VectorCache(cache_root / "queries", f"queries_v{CACHE_VERSION}")
     return Baselines(
-        chunks, [anchor_form(c.text) for c in chunks], BM25Ranker(chunks),
-        vectors, encoder, query_cache,
+        chunks,
+        [anchor_form(c.text) for c in chunks],
+        BM25Ranker(chunks),
+        vectors,
+        encoder,
+        query_cache,
     )
 
 

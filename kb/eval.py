@@ -33,16 +33,20 @@ def evaluate_file(kb: KnowledgeBase, path: Path, mode: str = "hybrid", verbose: 
 
 def evaluate(kb: KnowledgeBase, cases: list[Case], mode: str = "hybrid", verbose: bool = False) -> dict:
     """Metrics over the cases; in-scope cases have anchors, out-of-scope ones have none."""
-    r1 = r5 = mrr = topic_ok = in_scope = oos = oos_abstained = false_abst = 0
+    r1 = r5 = mrr = topic_ok = in_scope = oos = oos_abstained = false_abst = near = near_refused = near_related = 0
     rows = []
     for case in cases:
         if mode == "hybrid":
             ans = kb.ask(case.q, k=10)
             texts = [s.text for s in ans.sources]
-            abstained, topic = ans.abstained, ans.topic["id"]
+            abstained, topic, reason = ans.abstained, ans.topic["id"], ans.abstain_reason
         else:
             qvec, ret = kb.retrieve(case.q, 10, mode=mode)
-            texts, abstained, topic = [h.chunk.text for h in ret.hits], False, kb.vote(qvec, ret).id
+            texts, abstained, topic, reason = [h.chunk.text for h in ret.hits], False, kb.vote(qvec, ret).id, None
+        if case.kind == "near_domain":
+            near += 1
+            near_refused += abstained
+            near_related += reason == "not_covered"
         if not case.anchors:
             oos += 1
             oos_abstained += abstained
@@ -68,6 +72,9 @@ def evaluate(kb: KnowledgeBase, cases: list[Case], mode: str = "hybrid", verbose
         "topic_accuracy": round(topic_ok / n, 4),
         "oos_abstention": round(oos_abstained / oos, 4) if oos else None,
         "false_abstentions": false_abst,
+        # near-domain questions (kind near_domain): not presented as answered, and told apart as "related"
+        "near_domain_refused": round(near_refused / near, 4) if near else None,
+        "near_domain_related": round(near_related / near, 4) if near else None,
     }
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from kb.answering.answerability import OFF_DOMAIN_LABEL, Scope
+from kb.answering.answerability import OFF_DOMAIN_LABEL, Answerability, Decision, no_content, salient_terms
 from kb.answering.compose import Composer
 from kb.answering.corrections import FeedbackStore
 from kb.answering.result import Answer, Source, error_answer
@@ -19,7 +20,7 @@ from kb.core.embed import Embedder, get_embedder
 from kb.core.errors import BadInput
 from kb.core.index import IndexData, load_index
 from kb.core.schema import Chunk
-from kb.core.textnorm import mostly_english, normalize_space, strip_controls, to_simplified
+from kb.core.textnorm import mostly_english, normalize_space, strip_controls, to_simplified, tokenize
 from kb.retrieval.lexical import LexicalIndex
 from kb.retrieval.retriever import Hit, Retrieval, Retriever
 from kb.retrieval.wordbridge import WordBridge
@@ -61,8 +62,9 @@ class KnowledgeBase:
         self.retriever = Retriever(data, self.lexical, self.calibration, settings.rrf_k, word_bridge=word_bridge)
         self.topic_ids = [t for t, _ in data.topics]
         off = np.array([t == OFF_DOMAIN_LABEL for t in data.example_topics], dtype=bool)
-        self.scope = Scope(data.chunks, self.lexical, data.example_vectors[off],
-                           [t for t, o in zip(data.example_texts, off) if o], self.calibration["answerability"])
+        self.answerability = Answerability(self.lexical.vocab, [c.text for c in data.chunks], [frozenset(t) for t in data.tokens],
+                                           data.example_vectors[off], [t for t, o in zip(data.example_texts, off) if o],
+                                           self.calibration["answerability"], lru_cache(maxsize=4096)(self._synonyms))
         labelled = bool(data.manifest.get("labels", {}).get("chunks", 0))
         self.voter = TopicVoter(self.topic_ids, data.example_vectors[~off],
                                 [t for t, o in zip(data.example_topics, off) if not o],
@@ -119,21 +121,40 @@ class KnowledgeBase:
             self._check_topic(topic)
         except BadInput as exc:
             return error_answer(raw, str(exc))
+        if not salient_terms(text):
+            decision = no_content()
+            return Answer(question=raw, abstained=True, answer=decision.message, sources=[], warnings=warnings,
+                          topic={"id": "", "name": "", "confidence": 0.0, "uncertain": True, "votes": {}},
+                          abstain_reason=decision.reason, status=decision.status,
+                          timing_ms=round((time.perf_counter() - t0) * 1000, 1))
         qvec, retrieval = self.retrieve(text, max(MIN_SOURCES, k or self.settings.top_k), topic)
         hits = self.composer.faq_first(retrieval.hits)
         vote = self.vote(qvec, retrieval)
-        english = mostly_english(text)
-        # Scope uses the question as asked, not the translation-augmented search vector.
-        dense_top = retrieval.dense_top if not english else self.retriever.best_dense(qvec, topic)
-        abstention = self.scope.decide(text, hits, dense_top, qvec, english, retrieval.agree)
-        answer, title, match = (abstention[1], "", "") if abstention else self.composer.compose(hits)
-        result = Answer(question=raw, abstained=abstention is not None, answer=answer, title=title, match=match,
+        decision = self.assess(text, qvec, retrieval, hits, topic)
+        answer, title, match = (decision.message, "", "") if decision.abstained else self.composer.compose(hits)
+        result = Answer(question=raw, abstained=decision.abstained, answer=answer, title=title, match=match,
                         topic={"id": vote.id, "name": self.data.topic_name(vote.id), "confidence": vote.confidence,
                                "uncertain": vote.uncertain, "votes": vote.votes},
-                        sources=[self._source(h) for h in hits], warnings=warnings,
-                        abstain_reason=abstention[0] if abstention else None)
+                        sources=[self._source(h) for h in hits], warnings=warnings, abstain_reason=decision.reason,
+                        missing_terms=decision.missing_terms, status=decision.status)
         result.timing_ms = round((time.perf_counter() - t0) * 1000, 1)
         return result
+
+    def assess(self, text: str, qvec: np.ndarray, retrieval: Retrieval, hits: list[Hit] | None = None,
+               topic: str | None = None) -> Decision:
+        """The answerability decision for a retrieved question (kb/answering/answerability.py)."""
+        hits = retrieval.hits if hits is None else hits
+        # an English question is judged by its own vector, not the translation-augmented search vector
+        head = self.retriever.dense_head(qvec, topic) if mostly_english(text) else retrieval.dense_head
+        return self.answerability.decide(text, qvec, [h.position for h in hits], head, retrieval.agree,
+                                         max((h.question for h in hits), default=0.0))
+
+    def _synonyms(self, term: str) -> tuple[str, ...]:
+        """Corpus words that name the term's concept: translations of an English word, the glossary's other names.
+        (The embedding word bridge is too loose for this: it maps 幻觉 to 触觉 as readily as 推論 to 推理.)"""
+        if term.isascii():
+            return tuple(self.retriever.expander.expand(term))
+        return tuple(t for name in self.retriever.expander.glossary.bridge(term) for t in tokenize(name))
 
     def _source(self, hit: Hit) -> Source:
         c = hit.chunk

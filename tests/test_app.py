@@ -68,6 +68,19 @@ def test_off_topic_question_abstains_and_offers_nearest_topics(app: AppTest) -> 
     assert at.sidebar.radio[0].value == BROWSE and at.selectbox(key="browse_topic").value == topic
 
 
+def test_a_question_the_corpus_does_not_cover_names_what_is_missing(app: AppTest) -> None:
+    at = ask(app, "Mamba 架构是怎么工作的？")
+    assert any("知识库没有直接回答这个问题（没有提到：mamba）" in i.value for i in at.info)
+    assert "可能相关的内容 (possibly related)" in [h.value for h in at.subheader]
+    assert any(t.startswith("**1.**") for t in texts(at)), "the nearest passages are listed, not as the answer"
+
+
+def test_a_question_without_content_gets_the_cli_message(app: AppTest) -> None:
+    at = ask(app, "？？？")
+    assert any("没有可检索的内容" in i.value for i in at.info)
+    assert not any(t.startswith("**1.**") for t in texts(at))
+
+
 def test_empty_and_html_questions_give_messages_not_tracebacks(app: AppTest) -> None:
     at = ask(app, "   ")
     assert any("无法回答" in e.value for e in at.error)
@@ -187,3 +200,20 @@ def test_corrupt_index_is_a_message_with_a_rebuild_button(seed_index: Path, tmp_
     at = start(index, monkeypatch)
     assert any("无法加载索引" in e.value for e in at.error)
     assert "重新建立索引 (rebuild the index)" in [b.label for b in at.button]
+
+
+def test_without_a_language_model_there_is_no_answer_mode_switch(app: AppTest) -> None:
+    assert "回答方式 (answer mode)" not in [r.label for r in app.radio]
+
+
+def test_generative_mode_with_an_unreachable_model_shows_the_extract_and_why(seed_index: Path, monkeypatch) -> None:
+    from tests.servers import free_port
+
+    monkeypatch.setenv("KB_LLM_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
+    at = start(seed_index, monkeypatch)
+    at = rerun_ok(at.radio(key="answer_mode").set_value("生成回答 (generate)").run())
+    at = ask(at, "RLHF 具体分几步走？")
+    assert any("unreachable" in w.value and "extracted answer" in w.value for w in at.warning)
+    assert any("奖励模型" in m.value for m in at.markdown), "the extracted answer stands"
+    at = ask(at, "那它和 DPO 有什么区别？")  # a follow-up in the same browser session
+    assert any(c.value.startswith("理解为：") and "RLHF" in c.value for c in at.caption)

@@ -46,7 +46,10 @@ def load_calibration(embedder: str, folder: Path = CALIBRATION_DIR) -> "Calibrat
         log.warning("no calibration for embedder %r (%s): using defaults, cosine-scale checks are off; "
                     "see docs/quality.md, Calibration", embedder, path.name)
         return Calibration(embedder, base, calibrated=False)
-    return Calibration(embedder, _merge(base, _read(path)), calibrated=True)
+    own = _read(path)
+    if "same_as" in own:  # the same model reached another way (e.g. served over HTTP): its calibration
+        return Calibration(embedder, load_calibration(own["same_as"], folder).values, calibrated=True)
+    return Calibration(embedder, _merge(base, own), calibrated=True)
 
 
 class Calibration:

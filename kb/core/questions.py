@@ -14,6 +14,7 @@ class Case:
     anchors: list[str]
     topic: str | None
     topic_alt: list[str]
+    kind: str = ""  # "answerable", "near_domain", "out_of_scope", "no_content" or "" (unstated)
 
 
 def read_cases(path: Path) -> list[Case]:
@@ -22,5 +23,5 @@ def read_cases(path: Path) -> list[Case]:
         if line.strip():
             obj = json.loads(line)
             cases.append(Case(obj.get("id", f"line{n}"), obj["q"], obj.get("anchors", []), obj.get("topic"),
-                              obj.get("topic_alt", [])))
+                              obj.get("topic_alt", []), obj.get("kind", "")))
     return cases

@@ -4,6 +4,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from kb.core.textnorm import matching_text
+
 SCHEMA_VERSION = 6  # bump when the build's files change shape (docs/quality.md, Change log)
 TITLE_SEP = " › "
 
@@ -34,5 +36,6 @@ class Chunk:
         return TITLE_SEP.join(self.title_path)
 
     def embedding_text(self) -> str:
-        """What the embedder sees: the title path, then the text."""
-        return f"{self.title}\n{self.text}" if self.title_path else self.text
+        """What the embedder and the lexical index see: the title path, then the text, without non-content markup."""
+        text = matching_text(self.text)
+        return f"{matching_text(self.title)}\n{text}" if self.title_path else text

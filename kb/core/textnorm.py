@@ -89,6 +89,22 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_ROLE = re.compile(r"(?::[A-Za-z][\w-]*:|\{[A-Za-z][\w-]*\})`[^`\n]*`")  # Sphinx :numref:`x`, MyST {cite}`x`
+_CELL_MARK = re.compile(r"^[ \t]*#@(?:tab|save)\b.*$", re.M)  # notebook-book cell markers (#@tab pytorch)
+_TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)*\|?[ \t]*$", re.M)
+
+
+def matching_text(text: str) -> str:
+    """Text as matched (embedded, tokenized), not as shown: markup that carries no content for a reader's question
+    is dropped (HTML comments, cross-reference roles, notebook cell markers, table rules). Link targets stay: their
+    paper and project names are matched (docs/quality.md, Markup)."""
+    text = _HTML_COMMENT.sub("", text)
+    text = _ROLE.sub("", text)
+    text = _CELL_MARK.sub("", text)
+    return _TABLE_RULE.sub("", text)
+
+
 def anchor_form(text: str) -> str:
     """The comparison form used by the eval set: whitespace and markdown marks * # ` > removed."""
     return _ANCHOR_DROP.sub("", text)

@@ -18,6 +18,7 @@ from kb.retrieval.rerank import Reranker
 from kb.retrieval.wordbridge import WordBridge
 
 DEPTH = 100  # candidates taken from each ranking before fusing
+HEAD = 10  # best dense scores reported with a retrieval
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Retrieval:
     neighbours: list[Hit] = field(default_factory=list)  # the ranking without parent chunks, for the topic vote
     near_words: int = 0  # how many of the tokens (at the end) the word bridge added
     agree: bool = False  # dense and BM25 put the same chunk first (evidence the question is in scope)
+    dense_head: list[float] = field(default_factory=list)  # the best dense cosines, best first
 
     @property
     def vote_tokens(self) -> list[str]:
@@ -85,12 +87,12 @@ class Retriever:
             return []
         return [t for t in self._expand(question) if not t.startswith("#")]
 
-    def best_dense(self, qvec: np.ndarray, topic: str | None = None) -> float:
-        """The best dense cosine over the (topic-filtered) corpus."""
+    def dense_head(self, qvec: np.ndarray, topic: str | None = None, n: int = HEAD) -> list[float]:
+        """The n best dense cosines over the (topic-filtered) corpus, best first."""
         mask = self.chunk_mask(topic)
         dense, _ = dense_scores(self.data, qvec, mask, DEPTH, topic)
         eligible = dense if mask is None else dense[mask]
-        return float(eligible.max()) if len(eligible) else -1.0
+        return [float(s) for s in np.sort(eligible[eligible > -1])[::-1][:n]]
 
     def lexical_query(self, question: str) -> tuple[list[str], float]:
         """The question's lexical tokens (plus Chinese translations when it is in English) and the weight of the
@@ -162,4 +164,5 @@ class Retriever:
         lex_top = float(lex.max()) if len(lex) else 0.0
         near = 0 if mostly_english(question) else len(self._near_words(tuple(tokenize(question))))
         agree = bool(first.dense_rank) and bool(first.lex_rank) and first.dense_rank[0] == first.lex_rank[0]
-        return Retrieval(hits, dense_top, lex_top, first.tokens, neighbours, near, agree)
+        head = [float(dense[p]) for p in first.dense_rank[:HEAD]]
+        return Retrieval(hits, dense_top, lex_top, first.tokens, neighbours, near, agree, head)

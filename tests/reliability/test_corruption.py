@@ -47,7 +47,7 @@ def edit_manifest(change):
 
 
 def without_checksums(then):
-    """An older-style manifest without checksums, so the file parsers themselves must catch the damage."""
+    """A manifest whose checksums were removed: refused outright, whatever else is wrong."""
     def damage(build: Path) -> None:
         edit_manifest(lambda m: m.pop("checksums"))(build / MANIFEST)
         then(build)
@@ -74,6 +74,8 @@ DAMAGE = {
     "no checksums, vectors truncated": without_checksums(lambda b: truncate(b / VECTORS)),
     "no checksums, chunks garbled": without_checksums(lambda b: truncate(b / CHUNKS_DB)),
     "no checksums, words truncated": without_checksums(lambda b: truncate(b / WORDS)),
+    "no checksums, chunks garbled in place": without_checksums(lambda b: garble(b / CHUNKS_DB)),
+    "no checksums, files intact": without_checksums(lambda b: None),  # every build writes them: none is a damaged index
 }
 
 
