@@ -9,17 +9,20 @@ import pandas as pd
 import streamlit as st
 
 from ingest.build import build_index, ensure_index
+from kb import conversation
 from kb.answering.corrections import FeedbackStore
+from kb.answering.generate import Generator, llm_configured
 from kb.core.config import Settings, load_settings
-from kb.core.errors import BadInput, IndexNotFound, KBError
+from kb.core.errors import BadInput, IndexNotFound, KBError, LLMUnavailable
 from kb.knowledge import Answer, KnowledgeBase, Source
 from page.browse import group_sections, page_count, paginate
 from page.markup import escape_markdown as esc
-from page.markup import highlight, question_terms, sanitize_markdown, source_label
+from page.markup import highlight, model_markdown, question_terms, sanitize_markdown, source_label
 from page.projection import chunk_map
 from page.uploads import MAX_UPLOAD_BYTES, save_upload
 
 PAGES = ("问答 (Ask)", "按主题浏览 (Browse)", "知识库 (Corpus)")
+MODES = ("原文摘录 (extract)", "生成回答 (generate)")
 EXAMPLES = ("为什么训练大模型需要大显存？", "RLHF 具体分几步走？奖励模型是干嘛的",
             "How do you defend a GPT-based app against prompt injection?", "用 AI 筛简历，会不会对女性求职者不公平？")
 ALL = ""  # topic picker value meaning every topic
@@ -97,10 +100,21 @@ def show_source(rank: int, src: Source, terms: list[str]) -> None:
 
 
 # ---- 问答 (Ask) -------------------------------------------------------------------
-def ask(kb: KnowledgeBase, question: str, topic: str) -> None:
-    answer = kb.ask(question, topic=topic or None)
+def ask(kb: KnowledgeBase, question: str, topic: str, llm: Settings | None) -> None:
+    """Answer in the session's conversation; with llm settings a generated answer streams when the answer is shown."""
+    earlier = [a for a in st.session_state.history[st.session_state.conversation_start:] if not a.error]
+    turns = [conversation.Turn(a.question, a.generated.text if a.generated else a.answer, a.standalone_question)
+             for a in earlier]
+    generator = Generator(llm) if llm else None
+    answer = conversation.ask(kb, question, turns, generator, topic=topic or None)
     st.session_state.history.append(answer)
     st.session_state.current = len(st.session_state.history) - 1
+    if generator is not None:
+        st.session_state.to_generate = (st.session_state.current, generator)
+
+
+def new_conversation() -> None:
+    st.session_state.conversation_start = len(st.session_state.history)
 
 
 def use_example(question: str) -> None:
@@ -113,11 +127,13 @@ def go_browse(topic: str) -> None:
     st.session_state.browse_topic = topic
 
 
-def page_ask(kb: KnowledgeBase) -> None:
+def page_ask(kb: KnowledgeBase, settings: Settings) -> None:
     st.header("问答 (Ask)")
     cols = st.columns(len(EXAMPLES))
     for i, (col, example) in enumerate(zip(cols, EXAMPLES)):
         col.button(example, key=f"example_{i}", on_click=use_example, args=(example,), width="stretch")
+    finish_stopped_generation()
+    llm = settings if answer_mode(settings) else None
     with st.form("ask_form"):
         question = st.text_area("问题 (question)", key="question", height=80,
                                 placeholder="例如：为什么训练大模型需要大显存？")
@@ -126,11 +142,22 @@ def page_ask(kb: KnowledgeBase) -> None:
     pending = st.session_state.pop("pending", None)
     if submitted or pending:
         with st.spinner("正在检索 (searching)…"):
-            ask(kb, pending or question, topic)
+            ask(kb, pending or question, topic, llm)
     history: list[Answer] = st.session_state.history
     if history:
         show_answer(kb, history[st.session_state.current], st.session_state.current)
         show_history(history)
+
+
+def answer_mode(settings: Settings) -> bool:
+    """The 原文摘录 / 生成回答 switch, shown only when a language model is configured; True for generated answers."""
+    if not llm_configured(settings):
+        return False
+    left, right = st.columns([4, 1])
+    mode = left.radio("回答方式 (answer mode)", MODES, horizontal=True, key="answer_mode")
+    turns = len(st.session_state.history) - st.session_state.conversation_start
+    right.button(f"新对话 (new conversation) · {turns}", on_click=new_conversation, disabled=not turns)
+    return mode == MODES[1]
 
 
 def show_answer(kb: KnowledgeBase, ans: Answer, number: int) -> None:
@@ -141,21 +168,81 @@ def show_answer(kb: KnowledgeBase, ans: Answer, number: int) -> None:
         st.warning(f"注意 (warning): {esc(warning)}")
     with st.container(border=True):
         show_topic_badge(ans.topic)
+        if ans.standalone_question and ans.standalone_question != ans.question:
+            st.caption(f"理解为：{esc(ans.standalone_question)}")
         if ans.abstained:
             show_abstention(kb, ans)
         else:
-            if ans.title:
-                st.subheader(esc(ans.title.split(" › ")[-1]), anchor=False)
-                st.caption(esc(ans.title))
-            st.markdown(sanitize_markdown(ans.answer))
+            answer_slot = st.container()  # filled last, so the sources show while a generated answer streams
         st.caption(f"用时 (time taken): {ans.timing_ms:.0f} ms")
     show_votes(kb, ans.topic)
     show_feedback(kb, ans, number)
-    if ans.sources and not ans.abstained:
-        st.subheader("来源 (sources)", anchor=False)
-        terms = question_terms(ans.question)
+    if ans.sources and (not ans.abstained or ans.abstain_reason == "not_covered"):
+        # a question the corpus comes near but does not answer: the nearest passages, never shown as the answer
+        st.subheader("来源 (sources)" if not ans.abstained else "可能相关的内容 (possibly related)", anchor=False)
+        terms = question_terms(ans.standalone_question or ans.question)
         for rank, src in enumerate(ans.sources, 1):
             show_source(rank, src, terms)
+    if not ans.abstained:
+        with answer_slot:
+            show_answer_text(ans, number)
+
+
+def show_answer_text(ans: Answer, number: int) -> None:
+    """The generated answer (streamed now if it was just asked for), else the extracted section."""
+    waiting = st.session_state.get("to_generate")
+    if waiting and waiting[0] == number:
+        del st.session_state.to_generate
+        stream_generation(ans, number, waiting[1])
+    elif ans.generated:
+        show_generated(ans)
+    else:
+        show_extract(ans)
+
+
+def show_extract(ans: Answer) -> None:
+    if ans.title:
+        st.subheader(esc(ans.title.split(" › ")[-1]), anchor=False)
+        st.caption(esc(ans.title))
+    st.markdown(sanitize_markdown(ans.answer))
+
+
+def show_generated(ans: Answer) -> None:
+    st.markdown(model_markdown(ans.generated.text))
+    st.caption(f"生成 (generated) · {esc(ans.generated.model)} · 首字 (first token) {ans.generated.ttft_ms:.0f} ms · "
+               f"共 (total) {ans.generated.total_ms:.0f} ms")
+
+
+def stream_generation(ans: Answer, number: int, generator: Generator) -> None:
+    """Tokens as they arrive, with a stop button; on failure the extracted answer and one line saying why."""
+    known = len(ans.warnings)
+    placeholder = st.empty()
+    try:
+        stream = generator.stream(ans.standalone_question or ans.question, ans.sources)
+        st.session_state.streaming = (number, stream)  # what a click on stop (a rerun) finishes with
+        with placeholder.container():
+            st.button("停止生成 (stop)", key=f"stop_{number}", icon=":material/stop_circle:")
+            st.write_stream(model_markdown(token) for token in stream)
+        conversation.record(ans, stream)
+    except LLMUnavailable as exc:
+        conversation.fallback(ans, str(exc))
+    st.session_state.pop("streaming", None)
+    with placeholder.container():  # the checked text (citations to missing passages dropped) replaces the stream
+        for warning in ans.warnings[known:]:
+            st.warning(f"注意 (warning): {esc(warning)}")
+        show_generated(ans) if ans.generated else show_extract(ans)
+
+
+def finish_stopped_generation() -> None:
+    """Keep what a stopped generation had written (the stop button reruns the page mid-stream)."""
+    if "streaming" in st.session_state:
+        number, stream = st.session_state.pop("streaming")
+        answer = st.session_state.history[number]
+        if stream.text.strip():
+            conversation.record(answer, stream)
+            answer.warnings.append("已停止生成 (generation stopped)")
+        else:
+            conversation.fallback(answer, "stopped before the first token")
 
 
 def show_topic_badge(topic: dict) -> None:
@@ -175,13 +262,16 @@ def show_votes(kb: KnowledgeBase, topic: dict) -> None:
 
 
 def show_abstention(kb: KnowledgeBase, ans: Answer) -> None:
-    st.info("知识库中没有与这个问题相关的内容。(The knowledge base has nothing relevant to this question.)")
+    st.info(esc(ans.answer))  # the specific message the CLI gives for this reason
+    if ans.abstain_reason == "no_content":
+        return
     nearest = sorted((ans.topic.get("votes") or {}).items(), key=lambda kv: -kv[1])[:3]
     if nearest:
         st.markdown("最接近的主题 (nearest topics) — 可以去「按主题浏览」看看 (browse them):")
         cols = st.columns(len(nearest))
         for col, (topic, share) in zip(cols, nearest):
-            col.button(f"{esc(kb.data.topic_name(topic))} ({share:.0%})", key=f"nearest_{topic}", on_click=go_browse, args=(topic,))
+            col.button(f"{esc(kb.data.topic_name(topic))} ({share:.0%})", key=f"nearest_{topic}", on_click=go_browse,
+                       args=(topic,))
 
 
 def show_feedback(kb: KnowledgeBase, ans: Answer, number: int) -> None:
@@ -307,6 +397,7 @@ def main() -> None:
     st.set_page_config(page_title="大模型知识库", layout="wide")
     st.session_state.setdefault("history", [])
     st.session_state.setdefault("current", 0)
+    st.session_state.setdefault("conversation_start", 0)
     try:
         settings = load_settings()
     except KBError as exc:
@@ -319,7 +410,7 @@ def main() -> None:
     if "flash" in st.session_state:
         st.success(st.session_state.pop("flash"))
     if page == PAGES[0]:
-        page_ask(kb)
+        page_ask(kb, settings)
     elif page == PAGES[1]:
         page_browse(kb)
     else:

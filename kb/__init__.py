@@ -9,8 +9,8 @@
 Layers (each imports only those below it; tests/test_layers.py keeps it so):
     kb.core        schema, text normalization, config, errors, calibration, embedders, stores, index files
     kb.retrieval   dense, lexical, fusion, re-ranking, query expansion
-    kb.answering   answerability, topic vote, answer composition, the answer contract
-    kb.knowledge   the KnowledgeBase facade; kb.cli and kb.eval on top of it
+    kb.answering   answerability, topic vote, answer composition, the answer contract, prompts, generated answers
+    kb.knowledge   the KnowledgeBase facade; kb.conversation (follow-ups, generation), kb.cli and kb.eval on top of it
 """
 from __future__ import annotations
 

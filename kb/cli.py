@@ -1,4 +1,5 @@
-"""kb (or python -m kb) ask [QUESTION] [--json] [-k N] | search QUERY [--topic ID] [--json] | topics [--json]"""
+"""kb (or python -m kb) ask [QUESTION] [--json] [-k N] [--generate] [--history FILE] | search QUERY [--topic ID] [--json]
+| topics [--json]"""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
+from kb import conversation
+from kb.answering.generate import Generator, llm_configured
 from kb.answering.result import Answer, error_answer
 from kb.core.config import Settings, load_settings
 from kb.core.errors import BadInput, IndexMismatch, KBError
@@ -34,9 +37,15 @@ def print_answer(ans: Answer) -> None:
     print(f"主题 (topic): {t['name']} ({t['id']}) {t['confidence']:.0%}{flag}")
     print("投票 (votes): " + ", ".join(f"{k} {v:.0%}" for k, v in sorted(t["votes"].items(), key=lambda kv: -kv[1])))
     print()
-    if ans.title and not ans.abstained:
-        print(f"【{ans.title}】")
-    print(ans.answer)
+    if ans.standalone_question and ans.standalone_question != ans.question:
+        print(f"理解为 (read as): {ans.standalone_question}")
+    if ans.generated:
+        print(f"{ans.generated.text}\n\n（{ans.generated.model} 生成 (generated), "
+              f"首字 (first token) {ans.generated.ttft_ms:.0f} ms, 共 (total) {ans.generated.total_ms:.0f} ms）")
+    else:
+        if ans.title and not ans.abstained:
+            print(f"【{ans.title}】")
+        print(ans.answer)
     print("\n来源 (sources):")
     for i, s in enumerate(ans.sources, 1):
         print(f"  {i}. [{s.score:.4f}] {s.source_title or s.source} › {s.title}  ({s.topic})")
@@ -50,20 +59,39 @@ def cmd_ask(kb_loader, args: argparse.Namespace) -> int:
             ans = error_answer(args.question, str(exc))
             print(_dump(ans.to_json()) if args.json else f"错误 (error): {exc}", file=sys.stdout if args.json else sys.stderr)
             return 2
+        history = read_history(args.history)
         kb = kb_loader()
-        ans = kb.ask(args.question, k=args.k, topic=args.topic)
+        ans = answer_turn(kb, args, args.question, history)
         for w in ans.warnings:
             print(f"warning: {w}", file=sys.stderr)
         print(_dump(ans.to_json())) if args.json else print_answer(ans)
         return 0
+    history = read_history(args.history)
     kb = kb_loader()  # batch mode: one question per line, models loaded once
     if hasattr(sys.stdin, "reconfigure"):
         sys.stdin.reconfigure(errors="replace")  # a line that is not UTF-8 is a question like any other, not a crash
     for line in sys.stdin:
-        ans = kb.ask(line.rstrip("\n"), k=args.k, topic=args.topic)
+        ans = answer_turn(kb, args, line.rstrip("\n"), history)
         print(_dump(ans.to_json())) if args.json else (print_answer(ans), print("-" * 40))
         sys.stdout.flush()
     return 0
+
+
+def read_history(path: Path | None) -> list[conversation.Turn]:
+    """Earlier turns from a --history JSON file (BadInput when unreadable)."""
+    if path is None:
+        return []
+    try:
+        return conversation.turns_from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadInput(f"cannot read --history {path}: {exc}") from exc
+
+
+def answer_turn(kb: KnowledgeBase, args: argparse.Namespace, question: str, history: list[conversation.Turn]) -> Answer:
+    """One answer: the follow-up made standalone, then with --generate a generated text or the reason it is missing."""
+    generator = Generator(kb.settings) if args.generate and llm_configured(kb.settings) else None
+    ans = conversation.ask(kb, question, history, generator, k=args.k, topic=args.topic)
+    return conversation.add_generated(ans, generator) if args.generate else ans
 
 
 def cmd_search(kb_loader, args: argparse.Namespace) -> int:
@@ -107,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="answer a question (or one per line on stdin)")
     ask.add_argument("question", nargs="?")
+    ask.add_argument("--generate", action="store_true",
+                     help="also write an answer with the language model at KB_LLM_BASE_URL (docs/generation.md)")
+    ask.add_argument("--history", type=Path, help="JSON list of earlier turns [{question, answer}] for a follow-up")
     search = sub.add_parser("search", help="ranked chunks for a query")
     search.add_argument("query")
     topics = sub.add_parser("topics", help="categories with chunk counts")

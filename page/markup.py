@@ -51,6 +51,13 @@ def sanitize_markdown(text: str) -> str:
     return text.replace("\n", "  \n")
 
 
+def model_markdown(text: str) -> str:
+    """Model output as markdown without HTML, links, images, LaTeX or headings. Every rule maps one character, so a
+    stream escaped token by token renders the same as the whole text escaped at once."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("$", r"\$").replace("[", r"\[").replace("#", r"\#").replace("\n", "  \n")
+
+
 def source_label(title: str, source: str) -> str:
     """How a document is named on the page: its title with the file after it, escaped (the file alone if untitled)."""
     if not title or title == source:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from kb.core.config import ROOT, load_settings
+from tests.llm import llm_env, llm_server  # noqa: F401  (fixtures: a real llama.cpp server for generated answers)
 
 SEED = ROOT / "data" / "seed"
 DATA = Path(__file__).parent / "data"
@@ -48,7 +49,8 @@ def _offline() -> None:
 
 # Folders and files whose tests start servers or browsers, build extra indexes or score whole question sets.
 SLOW = ("tests/reliability/", "tests/e2e/", "tests/test_app.py", "tests/core/test_chroma_store.py",
-        "tests/ingest/test_build.py", "tests/kb/test_eval.py", "tests/benchmarks/")
+        "tests/ingest/test_build.py", "tests/kb/test_eval.py", "tests/benchmarks/", "tests/core/test_embed_openai.py",
+        "tests/answering/test_generate.py", "tests/kb/test_conversation_llm.py")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

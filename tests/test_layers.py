@@ -11,10 +11,11 @@ ALLOWED = {
     "kb.answering": {"kb.core", "kb.retrieval"},
     "kb.knowledge": {"kb.core", "kb.retrieval", "kb.answering"},
     "kb.integrations": {"kb.core", "kb.retrieval", "kb.answering", "kb.knowledge"},
-    "kb.cli": {"kb.core", "kb.retrieval", "kb.answering", "kb.knowledge"},
+    "kb.conversation": {"kb.core", "kb.retrieval", "kb.answering", "kb.knowledge"},
+    "kb.cli": {"kb.core", "kb.retrieval", "kb.answering", "kb.knowledge", "kb.conversation"},
     "kb.eval": {"kb.core", "kb.retrieval", "kb.answering", "kb.knowledge"},
     "ingest": {"kb.core", "kb.retrieval", "kb.answering"},
-    "page": {"kb.core", "kb.retrieval", "kb.answering", "kb.knowledge", "ingest"},
+    "page": {"kb.core", "kb.retrieval", "kb.answering", "kb.knowledge", "kb.conversation", "ingest"},
 }
 PACKAGES = ("kb", "ingest", "page")
 

@@ -19,6 +19,17 @@ class Source:
 
 
 @dataclass
+class Generated:
+    """An answer written by a language model from the numbered sources (kb/answering/generate.py)."""
+    text: str
+    citations: list[int]  # 1-based indices into Answer.sources that the text cites
+    grounded: bool  # False when no citation to an existing source remains
+    model: str
+    ttft_ms: float  # time to the first token
+    total_ms: float
+
+
+@dataclass
 class Answer:
     question: str
     abstained: bool
@@ -30,8 +41,13 @@ class Answer:
     match: str = ""  # "faq" when a stored question matched closely, "section" otherwise, "" when abstaining
     warnings: list[str] = field(default_factory=list)
     timing_ms: float = 0.0
-    # why it abstained (answerability.py, REASONS); None when it answered
+    # why it abstained: "not_covered" (nearby content does not answer it), "off_domain" (nothing relevant),
+    # "no_content" (nothing to search for); None when it answered (kb/answering/answerability.py)
     abstain_reason: str | None = None
+    missing_terms: list[str] = field(default_factory=list)  # informative question terms the passages lack (not_covered)
+    status: str = ""  # "answered", "related" or "out_of_scope" ("" for an error)
+    generated: Generated | None = None  # set only when a generated answer was asked for and arrived
+    standalone_question: str | None = None  # the question searched with, when a follow-up was asked with history
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -30,6 +30,13 @@ class Settings:
     # approximate FAISS index above this many vectors (see docs/scale.md)
     ann_threshold: int = 50_000
     log_level: str = "WARNING"
+    # generated answers (docs/generation.md): an OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 for Ollama;
+    # empty = extractive answers only, offline. The API key is read from KB_LLM_API_KEY at call time, never kept here.
+    llm_base_url: str = ""
+    llm_model: str = ""  # the endpoint's model name (Ollama: qwen2.5:7b); empty = the endpoint's default
+    llm_timeout: float = 120.0  # seconds one generation may take, first token included
+    llm_max_tokens: int = 512
+    llm_retries: int = 2  # further attempts, with backoff, when the endpoint fails before the first token
 
     def replace(self, **changes: object) -> "Settings":
         """Copy with the given fields changed, ignoring None values (unset CLI flags)."""

@@ -27,3 +27,7 @@ class UnknownBackend(KBError):
 
 class BuildFailed(KBError):
     """An ingest run could not finish; the previous index is left in place."""
+
+
+class LLMUnavailable(KBError):
+    """The language model endpoint could not produce an answer (unreachable, timed out, refused or garbled)."""

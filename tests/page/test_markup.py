@@ -1,5 +1,5 @@
 """Corpus and user text shown on the page never turns into HTML or markdown it did not mean."""
-from page.markup import escape_markdown, highlight, question_terms, sanitize_markdown
+from page.markup import escape_markdown, highlight, model_markdown, question_terms, sanitize_markdown
 
 XSS = "<script>alert(1)</script> <img src=x onerror=alert(1)>"
 
@@ -20,3 +20,10 @@ def test_question_terms_are_bolded_in_escaped_text() -> None:
     terms = question_terms("为什么训练大模型需要大显存？")
     out = highlight("训练需要显存 <b>", terms)
     assert "**训练**" in out and "**显存**" in out and out.endswith("&lt;b&gt;")
+
+
+def test_model_output_renders_literally_token_by_token() -> None:
+    text = "显存存放参数 [1]。<img src=x onerror=alert(1)> ![p](http://t.example/x.png) $x$\n# 标题"
+    escaped = model_markdown(text)
+    assert escaped == "".join(model_markdown(ch) for ch in text)  # the stream renders as the finished text does
+    assert "<" not in escaped and "![" not in escaped and r"\$x\$" in escaped and r"\# 标题" in escaped

@@ -1,0 +1,64 @@
+"""The page's generative mode in a real browser: Debian chromium via Playwright, the page talking to a real llama.cpp
+server (tests/llm.py); the sources show while the answer streams in, then the timings."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kb.core.config import ROOT
+from tests.e2e.test_browser import ARTIFACTS, CHROMIUM, STEP_MS, wait_healthy
+from tests.servers import free_port, stop
+
+
+@pytest.fixture
+def generating_server(seed_index: Path, llm_env: dict[str, str], tmp_path: Path):
+    """`streamlit run app.py` with a language model configured, always stopped afterwards."""
+    port = free_port()
+    env = os.environ | llm_env | {"KB_INDEX_DIR": str(seed_index), "KB_CORPUS_DIR": str(ROOT / "data" / "seed"),
+                                  "KB_LLM_MAX_TOKENS": "160"}
+    log = open(tmp_path / "streamlit.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, proc)
+        yield url
+    finally:
+        stop(proc, 10)
+        log.close()
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed")
+def test_generative_mode_streams_an_answer_after_showing_its_sources(generating_server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.set_default_timeout(STEP_MS)
+            page.goto(generating_server, timeout=STEP_MS)
+            page.get_by_text("生成回答 (generate)").click()
+            page.get_by_role("button", name="为什么训练大模型需要大显存？").click()
+            # while the model writes, the stop button, the topic badge and the sources are already on the page
+            expect(page.get_by_role("button", name="停止生成 (stop)")).to_be_visible(timeout=STEP_MS)
+            expect(page.get_by_text("来源 (sources)")).to_be_visible()
+            expect(page.get_by_text("主题 (topic):").first).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "generate-streaming.png"), full_page=True)
+            timing = page.get_by_text("首字 (first token)")
+            expect(timing).to_be_visible(timeout=STEP_MS)
+            expect(page.get_by_role("button", name="停止生成 (stop)")).to_have_count(0)
+            assert "生成 (generated)" in timing.inner_text()
+            answer = page.locator("[data-testid='stMarkdownContainer']").filter(has=page.locator("p")).nth(0)
+            assert answer.inner_text().strip()
+            page.screenshot(path=str(ARTIFACTS / "generate.png"), full_page=True)
+        finally:
+            browser.close()
