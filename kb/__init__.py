@@ -24,15 +24,14 @@ if TYPE_CHECKING:
     from kb.knowledge import KnowledgeBase
 
 
+_HOMES = {"KnowledgeBase": "kb.knowledge", "Answer": "kb.answering.result", "Source": "kb.answering.result",
+          "Settings": "kb.core.config", "load_settings": "kb.core.config"}
+
+
 def __getattr__(name: str):
     """Import the public names on first use, so `import kb.core...` stays light for ingest."""
-    if name in ("KnowledgeBase",):
-        from kb.knowledge import KnowledgeBase
-        return KnowledgeBase
-    if name in ("Answer", "Source"):
-        from kb.answering import result
-        return getattr(result, name)
-    if name in ("Settings", "load_settings"):
-        from kb.core import config
-        return getattr(config, name)
-    raise AttributeError(f"module 'kb' has no attribute {name!r}")
+    if name not in _HOMES:
+        raise AttributeError(f"module 'kb' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(_HOMES[name]), name)
