@@ -12,6 +12,7 @@ from ingest.build import build_index, ensure_index
 from kb import conversation
 from kb.answering.corrections import FeedbackStore
 from kb.answering.generate import Generator, llm_configured
+from kb.answering.suggest import suggest_categories
 from kb.core.config import Settings, load_settings
 from kb.core.errors import BadInput, IndexNotFound, KBError, LLMUnavailable
 from kb.knowledge import Answer, KnowledgeBase, Source
@@ -351,8 +352,28 @@ def page_corpus(kb: KnowledgeBase, settings: Settings) -> None:
         x=alt.X("x:Q", title="PC1"), y=alt.Y("y:Q", title="PC2"), color=alt.Color("topic:N", title="主题 (topic)"),
         tooltip=[alt.Tooltip("title:N", title="标题"), alt.Tooltip("source:N", title="文档"), alt.Tooltip("topic:N", title="主题")])
     st.altair_chart(points.properties(height=420).interactive(), width="stretch")
+    suggestions_section(kb)
     upload_section(settings)
     corrections_section(kb)
+
+
+@st.cache_data(show_spinner="正在聚类 (clustering the chunks)…")
+def suggested_rows(index_dir: str, build_id: str, _kb: KnowledgeBase) -> list[dict]:
+    """The build's suggested categories as table rows, computed once per build."""
+    return [{"名称 (name)": c.name, "片段 (chunks)": c.size, "关键词 (terms)": "、".join(c.terms),
+             "例句 (examples)": " / ".join(c.examples)} for c in suggest_categories(_kb)]
+
+
+def suggestions_section(kb: KnowledgeBase) -> None:
+    st.subheader("建议的主题 (suggested categories)", anchor=False)
+    try:
+        rows = suggested_rows(str(kb.settings.index_dir), kb.data.manifest.get("build_id", ""), kb)
+    except KBError as exc:  # e.g. a store that cannot hand back its vectors
+        st.info(f"无法建议主题 (no suggestions): {esc(str(exc))}")
+        return
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.caption("建议的主题 (suggested categories): 按片段向量聚类、以最有区分度的词命名，可作为自己的分类起点 "
+               "(clusters of the chunks, named by their most distinctive words: a starting taxonomy to accept or edit)")
 
 
 def upload_section(settings: Settings) -> None:

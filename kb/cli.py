@@ -1,5 +1,5 @@
 """kb (or python -m kb) ask [QUESTION] [--json] [-k N] [--generate] [--history FILE] | search QUERY [--topic ID] [--json]
-| topics [--json]"""
+| topics [--json] | suggest-topics [--k N] [--json]"""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +11,7 @@ from pathlib import Path
 from kb import conversation
 from kb.answering.generate import Generator, llm_configured
 from kb.answering.result import Answer, error_answer
+from kb.answering.suggest import suggest_categories
 from kb.core.config import Settings, load_settings
 from kb.core.errors import BadInput, IndexMismatch, KBError
 from kb.knowledge import KnowledgeBase, clean_question
@@ -114,6 +115,18 @@ def cmd_topics(kb_loader, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_suggest_topics(kb_loader, args: argparse.Namespace) -> int:
+    categories = suggest_categories(kb_loader(), args.clusters)
+    if args.json:
+        print(_dump([c.to_json() for c in categories]))
+    else:
+        for c in categories:
+            print(f"{c.id}  {c.size:>4} chunks  {c.name}  ({'、'.join(c.terms[3:])})")
+            for example in c.examples:
+                print(f"      - {example}")
+    return 0
+
+
 def load_checked(settings: Settings, store: str | None) -> KnowledgeBase:
     """Load the knowledge base; with --store, refuse an index built on another store."""
     kb = KnowledgeBase.load(settings)
@@ -141,7 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     search = sub.add_parser("search", help="ranked chunks for a query")
     search.add_argument("query")
     topics = sub.add_parser("topics", help="categories with chunk counts")
-    for p in (ask, search, topics):
+    suggest = sub.add_parser("suggest-topics", help="categories suggested by clustering the corpus (a starting taxonomy)")
+    suggest.add_argument("--k", dest="clusters", type=int, default=None, help="number of categories (default: about sqrt(chunks/5))")
+    for p in (ask, search, topics, suggest):
         p.add_argument("--json", action="store_true", help="machine-readable output")
         p.add_argument("--index", type=Path, default=argparse.SUPPRESS)
         p.add_argument("--embedder", default=argparse.SUPPRESS)
@@ -161,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings().replace(index_dir=args.index, embedder=args.embedder)
         loader = lambda: load_checked(settings, args.store)  # noqa: E731
-        return {"ask": cmd_ask, "search": cmd_search, "topics": cmd_topics}[args.command](loader, args)
+        commands = {"ask": cmd_ask, "search": cmd_search, "topics": cmd_topics, "suggest-topics": cmd_suggest_topics}
+        return commands[args.command](loader, args)
     except BadInput as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

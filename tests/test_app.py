@@ -119,6 +119,14 @@ def test_corpus_page_shows_documents_manifest_and_map(app: AppTest) -> None:
     assert len(at.get("vega_lite_chart")) == 2 and len(at.dataframe[0].value) == int(at.metric[0].value)
 
 
+def test_corpus_page_suggests_categories_with_names_sizes_and_examples(app: AppTest) -> None:
+    at = rerun_ok(app.sidebar.radio[0].set_value(CORPUS).run())
+    assert any(c.value.startswith("建议的主题 (suggested categories)") for c in at.caption)
+    table = next(d.value for d in at.dataframe if "名称 (name)" in d.value.columns)
+    assert 2 <= len(table) <= 10 and 0.8 * int(at.metric[1].value) <= table["片段 (chunks)"].sum() <= int(at.metric[1].value)
+    assert all(name and "、" in name for name in table["名称 (name)"]) and all(table["例句 (examples)"])
+
+
 def test_topic_correction_is_stored_applied_and_undone(app: AppTest, seed_index: Path) -> None:
     store = FeedbackStore.for_index(seed_index)
     at = rerun_ok(app.button(key="example_0").click().run())
