@@ -21,7 +21,8 @@ from kb.core.index import load_index
 from .conftest import build_tiny
 
 CONTRACT_KEYS = {"question", "abstained", "answer", "topic", "sources", "error", "title", "match", "warnings", "timing_ms",
-                 "abstain_reason"}
+                 "abstain_reason", "missing_terms", "status", "generated", "standalone_question"}
+REASONS = {None, "not_covered", "off_domain", "no_content"}
 SOURCE_KEYS = {"source_title", "chunk_id", "source", "title", "text", "score", "topic", "topic_name", "dense", "lexical"}
 
 any_char = st.characters(codec=None, exclude_categories=())  # includes lone surrogates and control characters
@@ -39,6 +40,8 @@ questions = st.one_of(
 def assert_well_formed(ans) -> None:
     data = ans.to_json()
     assert set(data) == CONTRACT_KEYS
+    assert data["abstain_reason"] in REASONS and (data["abstain_reason"] is None) == (not data["abstained"] or bool(data["error"]))
+    assert data["missing_terms"] == [] or data["abstain_reason"] == "not_covered"
     json.dumps(data)  # serializable (ensure_ascii escapes any lone surrogate)
     assert isinstance(data["sources"], list) and isinstance(data["warnings"], list)
     if data["error"] is not None:
