@@ -66,8 +66,10 @@ def fit(full: np.ndarray, labels: list[str], columns: list[int], c: float) -> di
     rest = np.array([lab != "answered" for lab in labels])
     related_y = np.array([lab == "related" for lab in labels])[rest]
     related = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(z[rest], related_y)
-    margin = FEATURES.index("margin")
-    floor = round(float(np.quantile(full[y, margin], MARGIN_FLOOR)), 4) if margin in columns else None
+    margin, english = FEATURES.index("margin"), full[:, FEATURES.index("english")] > 0
+    floor = None if margin not in columns else {  # per language: an English question sits higher against Chinese probes
+        lang: round(float(np.quantile(full[y & (english == is_en), margin], MARGIN_FLOOR)), 4)
+        for lang, is_en in (("zh", False), ("en", True))}
     return {"features": [FEATURES[i] for i in columns], "mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
             "margin_floor": floor,
             "answered": {"coef": answered.coef_[0].round(4).tolist(), "intercept": round(float(answered.intercept_[0]), 4),
@@ -82,7 +84,9 @@ def score(model: dict, x: np.ndarray, labels: list[str]) -> dict:
     p = 1 / (1 + np.exp(-(z @ np.array(model["answered"]["coef"]) + model["answered"]["intercept"])))
     answered = p >= model["answered"]["threshold"]
     if model["margin_floor"] is not None:
-        answered &= x[:, FEATURES.index("margin")] >= model["margin_floor"]
+        english = x[:, FEATURES.index("english")] > 0
+        floor = np.where(english, model["margin_floor"]["en"], model["margin_floor"]["zh"])
+        answered &= x[:, FEATURES.index("margin")] >= floor
     q = 1 / (1 + np.exp(-(z @ np.array(model["related"]["coef"]) + model["related"]["intercept"])))
     lab = np.array(labels)
     out = {"answerable kept": answered[lab == "answered"].mean(), "others refused": (~answered[lab != "answered"]).mean()}

@@ -220,8 +220,8 @@ class Answerability:
             return Decision("answered", None, "", [], features)
         x = (np.array([features[f] for f in self.tuned["features"]]) - self.tuned["mean"]) / self.tuned["scale"]
         p = _logit(self.tuned["answered"], x)
-        floor = self.tuned.get("margin_floor")
-        if floor is not None and features["margin"] < floor:  # closer to everyday questions than almost any answerable
+        floors = self.tuned.get("margin_floor")  # closer to everyday questions than almost any answerable one
+        if floors is not None and features["margin"] < floors["en" if features["english"] else "zh"]:
             return Decision("out_of_scope", "off_domain", MESSAGES["off_domain"], [], features, p)
         if p >= self.tuned["answered"]["threshold"]:
             return Decision("answered", None, "", [], features, p)

@@ -53,12 +53,17 @@ def flat(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def document(src) -> str:
+    """A source's document as the page names it: its title, then the file (the file alone when untitled)."""
+    return src.source if src.source_title in ("", src.source) else f"{src.source_title} ({src.source})"
+
+
 def expected_lines(answer) -> list[str]:
     """What the page must show for this answer: topic badge, answer title, sources in rank order."""
     topic = answer.topic
     uncertain = " · 不确定 (uncertain)" if topic["uncertain"] else ""
     lines = [f"主题 (topic): {topic['name']} · {topic['confidence']:.0%}{uncertain}", answer.title]
-    lines += [f"{rank}. {src.source} › {src.title or '—'}" for rank, src in enumerate(answer.sources, 1)]
+    lines += [f"{rank}. {document(src)} › {src.title or '—'}" for rank, src in enumerate(answer.sources, 1)]
     return [flat(line) for line in lines]
 
 
