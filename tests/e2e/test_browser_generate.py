@@ -2,46 +2,26 @@
 server (tests/llm.py); the sources show while the answer streams in, then the timings."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from kb.core.config import ROOT
-from tests.e2e.test_browser import ARTIFACTS, CHROMIUM, STEP_MS, wait_healthy
-from tests.servers import free_port, stop
+from tests.e2e.pages import ARTIFACTS, CHROMIUM, STEP_MS, launch_chromium, running_app
 
 
 @pytest.fixture
 def generating_server(seed_index: Path, llm_env: dict[str, str], tmp_path: Path):
-    """`streamlit run app.py` with a language model configured, always stopped afterwards."""
-    port = free_port()
-    env = os.environ | llm_env | {"KB_INDEX_DIR": str(seed_index), "KB_CORPUS_DIR": str(ROOT / "data" / "seed"),
-                                  "KB_LLM_MAX_TOKENS": "160"}
-    log = open(tmp_path / "streamlit.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, proc)
+    """`streamlit run app.py` with a language model configured."""
+    with running_app(seed_index, tmp_path, llm_env | {"KB_LLM_MAX_TOKENS": "160"}) as url:
         yield url
-    finally:
-        stop(proc, 10)
-        log.close()
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed")
 def test_generative_mode_streams_an_answer_after_showing_its_sources(generating_server: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        browser = launch_chromium(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
             page.set_default_timeout(STEP_MS)

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.e2e.test_browser import ARTIFACTS, CHROMIUM, server  # noqa: F401 - `server` is a fixture used below
+from tests.e2e.pages import ARTIFACTS, CHROMIUM
+from tests.e2e.test_browser import server  # noqa: F401 - `server` is a fixture used below
 
 # Four sessions, three questions each, all different and none of them one of the page's example buttons. Every
 # question has its own badge, answer title and top source, so an answer shown in the wrong session cannot pass.
