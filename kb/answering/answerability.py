@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
@@ -132,9 +133,10 @@ def asked_names(question: str) -> set[str]:
     return out
 
 
-def content_words(question: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=1024)
+def content_words(question: str) -> tuple[tuple[str, str], ...]:
     """(word, part of speech) of the question's content words: jieba's tagged segmentation without stop words,
-    function words, punctuation and single characters."""
+    function words, punctuation and single characters. Cached: ask() checks for content before deciding."""
     _jieba()
     import jieba.posseg
 
@@ -146,7 +148,7 @@ def content_words(question: str) -> list[tuple[str, str]]:
         if (len(word) >= 2 and word not in STOPWORDS and word not in english_stop and any(ch.isalnum() for ch in word)
                 and (tag == "eng" or not tag.startswith(FUNCTION_TAGS))):
             out.setdefault(word, tag)
-    return list(out.items())
+    return tuple(out.items())
 
 
 def salient_terms(question: str) -> dict[str, float]:
