@@ -1,10 +1,12 @@
-"""python -m benchmarks.fit_rerank [SET.jsonl ...] [--features a,b,...] [--C 0.1] [--write]
+"""python -m benchmarks.fit_rerank [SET.jsonl ...] [--so-large-lm-index DIR] [--features a,b,...] [--C 0.1] [--write]
 
 Fits the weights of the re-ranking model (kb/retrieval/rerank.py) by pairwise logistic regression and reports, for
 every question set, MRR@10 with the current weights and with weights fitted on the other sets only (leave one set
 out). That second column is the honest estimate: a set never sees weights fitted to itself. The default training
-data is the label file data/labels/seed.jsonl, split into its source sets (the id prefix); the sets in data/eval/
-are never fitted on. --write stores the weights fitted on all sets in the embedder's calibration file.
+data is two corpora: the label file data/labels/seed.jsonl, split into its source sets (the id prefix), over the
+seed index, and data/train/so-large-lm*.jsonl over the second corpus's own index (built when missing), so the
+weights are not fitted to one corpus. The sets in data/eval/ are never fitted on. --write stores the weights fitted
+on all sets in the embedder's calibration file.
 
 Each answerable question gives pairs (a chunk holding one of its anchors, one that does not) among the first
 RERANK_DEPTH fused candidates; the model learns which feature differences separate them. MRR is computed on the
@@ -27,6 +29,7 @@ from kb.retrieval.fusion import collapse_twins, defer_covered
 from kb.retrieval.rerank import RANK_FEATURES
 
 TRAINING = ROOT / "data" / "labels" / "seed.jsonl"
+SECOND = ROOT / "data" / "train"  # so-large-lm*.jsonl: the second corpus's training questions
 
 
 def training_sets(path: Path = TRAINING) -> dict[str, list[Case]]:
@@ -87,7 +90,8 @@ def fit(questions: list[dict], columns: list[int], c: float) -> np.ndarray:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fit_rerank")
-    parser.add_argument("sets", nargs="*", type=Path)
+    parser.add_argument("sets", nargs="*", type=Path, help="seed-corpus sets to fit on instead of both corpora's")
+    parser.add_argument("--so-large-lm-index", type=Path, default=ROOT.parent / "index-so-large-lm")
     parser.add_argument("--features", default=",".join(RANK_FEATURES), help="the features to fit (others get 0)")
     parser.add_argument("--C", type=float, default=0.1, help="inverse L2 strength of the logistic regression")
     parser.add_argument("--write", action="store_true", help="store the weights fitted on all sets in the calibration")
@@ -98,21 +102,27 @@ def main(argv: list[str] | None = None) -> int:
     if names[0] != "dense_rrf" or not set(names) <= set(RANK_FEATURES):
         parser.error(f"--features must start with dense_rrf and name features of {RANK_FEATURES}")
     columns = [RANK_FEATURES.index(n) for n in names]
-    sets = {p.stem: read_cases(p) for p in args.sets} if args.sets else training_sets()
     kb = KnowledgeBase.load()
-    data = {name: collect(kb, cases) for name, cases in sets.items()}
+    sets = {p.stem: (kb, read_cases(p)) for p in args.sets} if args.sets else {
+        name: (kb, cases) for name, cases in training_sets().items()}
+    if not args.sets:
+        from benchmarks.fit_answerability import second_corpus_kb
+
+        second = second_corpus_kb(args.so_large_lm_index)
+        sets.update({p.stem: (second, read_cases(p)) for p in sorted(SECOND.glob("so-large-lm*.jsonl"))})
+    data = {name: (owner, collect(owner, cases)) for name, (owner, cases) in sets.items()}
     current = kb.retriever.reranker.weights
-    print(f"{'set':12s} {'questions':>9s} {'current':>8s} {'left out':>8s}")
+    print(f"{'set':18s} {'questions':>9s} {'current':>8s} {'left out':>8s}")
     pooled = [0.0, 0.0, 0]
-    for name, questions in data.items():
-        rest = [q for other, qs in data.items() if other != name for q in qs]
-        now, held = mrr(questions, current, kb), mrr(questions, fit(rest, columns, args.C), kb)
+    for name, (owner, questions) in data.items():
+        rest = [q for other, (_, qs) in data.items() if other != name for q in qs]
+        now, held = mrr(questions, current, owner), mrr(questions, fit(rest, columns, args.C), owner)
         pooled[0] += now * len(questions)
         pooled[1] += held * len(questions)
         pooled[2] += len(questions)
-        print(f"{name:12s} {len(questions):9d} {now:8.3f} {held:8.3f}", flush=True)
-    print(f"{'pooled':12s} {pooled[2]:9d} {pooled[0] / pooled[2]:8.3f} {pooled[1] / pooled[2]:8.3f}")
-    weights = fit([q for qs in data.values() for q in qs], columns, args.C)
+        print(f"{name:18s} {len(questions):9d} {now:8.3f} {held:8.3f}", flush=True)
+    print(f"{'pooled':18s} {pooled[2]:9d} {pooled[0] / pooled[2]:8.3f} {pooled[1] / pooled[2]:8.3f}")
+    weights = fit([q for _, qs in data.values() for q in qs], columns, args.C)
     print("fitted on all sets:", ", ".join(f'"{n}": {weights[i]:.2f}' for i, n in enumerate(RANK_FEATURES)))
     if args.write:
         fitted = {n: round(float(weights[i]), 2) for i, n in enumerate(RANK_FEATURES)}
