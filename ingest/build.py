@@ -133,6 +133,16 @@ def taxonomy_files(settings: Settings | None, taxonomy_path: Path | None = None)
     return [Path(settings.index_dir) / OVERRIDE_TAXONOMY, *corpus]
 
 
+def current_taxonomy(settings: Settings) -> Taxonomy:
+    """The taxonomy the next build of settings would use (what the page edits)."""
+    for path in taxonomy_files(settings):
+        if path.exists():
+            return load_taxonomy(path)
+    corpus = Path(settings.corpus_dir)
+    docs = load_corpus(corpus)[0] if corpus.is_dir() else []
+    return split_taxonomy(docs)[0]
+
+
 def taxonomy_target(settings: Settings) -> Path:
     """The file the page saves a taxonomy to: the one in use if it is a YAML/JSON file that can be written, else the
     corpus's taxonomy.yaml when the corpus folder is writable, else the index folder's override."""
