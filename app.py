@@ -448,7 +448,7 @@ def taxonomy_section(kb: KnowledgeBase, settings: Settings) -> None:
 def category_editor(category) -> None:
     """One category: its name, examples, and the edits (rename, add examples, remove)."""
     with st.container(border=True):
-        st.markdown(f"**{esc(category.name)}** · `{esc(category.id)}` · {len(category.examples)} 个例句 (examples)")
+        st.markdown(f"**{esc(category.name)}** · id {esc(category.id)} · {len(category.examples)} 个例句 (examples)")
         if category.description:
             st.caption(esc(category.description))
         with st.expander("例句 (examples)"):
