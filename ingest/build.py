@@ -35,8 +35,8 @@ from .hubness import chunk_hubness, pseudo_queries
 from .labels import LabelFile, blend, chunk_labels, read_label_files
 from .labels import fingerprint as label_fingerprint
 from .load import Document, Skipped, load_corpus
-from .taxonomy import Taxonomy, is_taxonomy, load_taxonomy, parse_taxonomy
-from .taxonomy_file import CORPUS_NAMES, STRUCTURED_SUFFIXES
+from .taxonomy import Taxonomy, is_taxonomy, parse_taxonomy
+from .taxonomy_file import CORPUS_NAMES, STRUCTURED_SUFFIXES, load_taxonomy
 
 log = logging.getLogger(__name__)
 

@@ -131,12 +131,9 @@ def parse_taxonomy(text: str, source: str = "taxonomy") -> Taxonomy:
 
 
 def load_taxonomy(path: Path) -> Taxonomy:
-    """A taxonomy file of either kind: .yaml/.yml/.json (taxonomy_file.py) or the `000_…txt` style."""
+    """A `000_…txt`-style taxonomy file (taxonomy_file.load_taxonomy reads either kind)."""
     from .load import decode
-    from .taxonomy_file import STRUCTURED_SUFFIXES, read_taxonomy_file
 
-    if path.suffix.lower() in STRUCTURED_SUFFIXES:
-        return read_taxonomy_file(path)
     try:
         decoded = decode(path.read_bytes())
     except OSError as exc:

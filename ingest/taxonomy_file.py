@@ -23,6 +23,7 @@ from typing import Any, Iterable
 from kb.core.errors import BadInput
 
 from .taxonomy import Category, Example, Taxonomy
+from .taxonomy import load_taxonomy as load_text_taxonomy
 
 STRUCTURED_SUFFIXES = (".yaml", ".yml", ".json")
 CORPUS_NAMES = ("taxonomy.yaml", "taxonomy.yml", "taxonomy.json")  # looked for in the corpus folder (not below)
@@ -94,6 +95,11 @@ def document(categories: Iterable[Category]) -> dict:
             item["examples"] = list(c.examples)
         out.append(item)
     return {"categories": out}
+
+
+def load_taxonomy(path: Path) -> Taxonomy:
+    """A taxonomy file of either kind: .yaml/.yml/.json, or the `000_…txt` style."""
+    return read_taxonomy_file(path) if Path(path).suffix.lower() in STRUCTURED_SUFFIXES else load_text_taxonomy(Path(path))
 
 
 def read_taxonomy_file(path: Path) -> Taxonomy:

@@ -7,11 +7,11 @@ import yaml
 
 from ingest.build import OVERRIDE_TAXONOMY, split_taxonomy, taxonomy_target
 from ingest.load import load_corpus
-from ingest.taxonomy import load_taxonomy
 from ingest.taxonomy_file import (
     add_category,
     add_examples,
     from_suggestions,
+    load_taxonomy,
     parse_document,
     read_taxonomy_file,
     remove_category,
