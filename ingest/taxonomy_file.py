@@ -80,8 +80,8 @@ def _category(item: Any, where: str) -> Category:
 
 def embedded_examples(category: Category) -> list[str]:
     """The texts the vote embeds for a category: "name：sentence" for its description and each example."""
-    sentences = ([category.description] if category.description else []) + list(category.examples)
-    return [f"{category.name}：{s}" for s in sentences] or [category.name]
+    sentences = dict.fromkeys(([category.description] if category.description else []) + list(category.examples))
+    return [f"{category.name}：{s}" for s in sentences] or [category.name]  # (a `000_…txt` description is its 1st example)
 
 
 def document(categories: Iterable[Category]) -> dict:
