@@ -8,7 +8,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from ingest.build import build_index, ensure_index
+from ingest.build import build_index, current_taxonomy, ensure_index, taxonomy_target
+from ingest.taxonomy_file import add_category, add_examples, from_suggestions, remove_category, rename_category, write_taxonomy_file
 from kb import conversation
 from kb.answering.corrections import FeedbackStore
 from kb.answering.generate import Generator, llm_configured
@@ -72,7 +73,10 @@ def rebuild(settings: Settings, force: bool = False) -> None:
         st.error(f"重建失败，继续使用原索引 (build failed; the previous index keeps serving): {esc(str(exc))}")
         return
     load_kb.clear()
-    st.session_state.flash = f"索引已更新 (index updated): {report.files} 个文件, {report.chunks} 个片段, {report.seconds:.1f} s"
+    st.session_state.pop("taxonomy_draft", None)  # the next edit starts from what was built
+    revoted = f" · 主题已重新投票 (topics re-voted), 新例句 (new examples) {report.embedded}" if report.revoted else ""
+    st.session_state.flash = (f"索引已更新 (index updated): {report.files} 个文件, {report.chunks} 个片段{revoted}, "
+                              f"{report.seconds:.1f} s")
     st.rerun()
 
 
@@ -352,28 +356,113 @@ def page_corpus(kb: KnowledgeBase, settings: Settings) -> None:
         x=alt.X("x:Q", title="PC1"), y=alt.Y("y:Q", title="PC2"), color=alt.Color("topic:N", title="主题 (topic)"),
         tooltip=[alt.Tooltip("title:N", title="标题"), alt.Tooltip("source:N", title="文档"), alt.Tooltip("topic:N", title="主题")])
     st.altair_chart(points.properties(height=420).interactive(), width="stretch")
-    suggestions_section(kb)
+    suggestions_section(kb, settings)
+    taxonomy_section(kb, settings)
     upload_section(settings)
     corrections_section(kb)
 
 
 @st.cache_data(show_spinner="正在聚类 (clustering the chunks)…")
-def suggested_rows(index_dir: str, build_id: str, _kb: KnowledgeBase) -> list[dict]:
-    """The build's suggested categories as table rows, computed once per build."""
-    return [{"名称 (name)": c.name, "片段 (chunks)": c.size, "关键词 (terms)": "、".join(c.terms),
-             "例句 (examples)": " / ".join(c.examples)} for c in suggest_categories(_kb)]
+def suggested(index_dir: str, build_id: str, _kb: KnowledgeBase) -> list:
+    """The build's suggested categories, computed once per build."""
+    return suggest_categories(_kb)
 
 
-def suggestions_section(kb: KnowledgeBase) -> None:
+def suggestions_section(kb: KnowledgeBase, settings: Settings) -> None:
     st.subheader("建议的主题 (suggested categories)", anchor=False)
     try:
-        rows = suggested_rows(str(kb.settings.index_dir), kb.data.manifest.get("build_id", ""), kb)
+        categories = suggested(str(kb.settings.index_dir), kb.data.manifest.get("build_id", ""), kb)
     except KBError as exc:  # e.g. a store that cannot hand back its vectors
         st.info(f"无法建议主题 (no suggestions): {esc(str(exc))}")
         return
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame([{"名称 (name)": c.name, "片段 (chunks)": c.size, "关键词 (terms)": "、".join(c.terms),
+                                "例句 (examples)": " / ".join(c.examples)} for c in categories]),
+                 hide_index=True, width="stretch")
     st.caption("建议的主题 (suggested categories): 按片段向量聚类、以最有区分度的词命名，可作为自己的分类起点 "
                "(clusters of the chunks, named by their most distinctive words: a starting taxonomy to accept or edit)")
+    if st.button("采用建议的主题 (use these as the taxonomy)", key="accept_suggestions"):
+        save_taxonomy(settings, from_suggestions(categories))
+
+
+# ---- taxonomy editing ------------------------------------------------------------
+def taxonomy_draft(settings: Settings) -> list:
+    """The categories being edited in this session, read from the taxonomy in use the first time."""
+    if "taxonomy_draft" not in st.session_state:
+        st.session_state.taxonomy_draft = list(current_taxonomy(settings).categories)
+    return st.session_state.taxonomy_draft
+
+
+def edit_draft(edit, *args: str, text_key: str = "", clear: bool = False) -> None:
+    """Apply one edit (ingest/taxonomy_file.py) to the draft, with the text typed in widget text_key as the last
+    argument; a bad edit is a message and changes nothing."""
+    text = (st.session_state.get(text_key) or "",) if text_key else ()
+    try:
+        st.session_state.taxonomy_draft = edit(st.session_state.taxonomy_draft, *args, *text)
+        st.session_state.taxonomy_changed = True
+    except BadInput as exc:
+        st.session_state.taxonomy_error = str(exc)
+        return
+    if clear:
+        st.session_state[text_key] = ""
+
+
+def save_taxonomy(settings: Settings, categories: list) -> None:
+    """Write the taxonomy file, then rebuild (a re-vote: nothing but new example sentences is embedded)."""
+    try:
+        target = taxonomy_target(settings)
+        write_taxonomy_file(target, categories)
+    except (BadInput, OSError) as exc:
+        st.error(f"未保存 (not saved): {esc(str(exc))}")
+        return
+    st.session_state.pop("taxonomy_changed", None)
+    rebuild(settings)
+
+
+def taxonomy_section(kb: KnowledgeBase, settings: Settings) -> None:
+    st.subheader("主题分类 (taxonomy)", anchor=False)
+    try:
+        draft, target = taxonomy_draft(settings), taxonomy_target(settings)
+    except BadInput as exc:
+        st.error(f"无法编辑主题分类 (cannot edit the taxonomy): {esc(str(exc))}")
+        return
+    st.caption(f"当前来自 (built from) {esc(kb.data.manifest.get('taxonomy', {}).get('source', '?'))} · "
+               f"保存到 (saves to) {esc(str(target))}")
+    if "taxonomy_error" in st.session_state:
+        st.error(esc(st.session_state.pop("taxonomy_error")))
+    for category in draft:
+        category_editor(category)
+    left, right = st.columns([3, 1])
+    left.text_input("新主题名称 (new category name)", key="tax_new_name")
+    right.button("添加主题 (add category)", key="tax_add", on_click=edit_draft, args=(add_category,),
+                 kwargs={"text_key": "tax_new_name", "clear": True})
+    changed = st.session_state.get("taxonomy_changed", False)
+    save, discard = st.columns(2)
+    if save.button("保存并重新投票 (save & re-vote)", key="tax_save", type="primary", disabled=not changed):
+        save_taxonomy(settings, draft)
+    if discard.button("放弃修改 (discard changes)", key="tax_discard", disabled=not changed):
+        for key in ("taxonomy_draft", "taxonomy_changed"):
+            st.session_state.pop(key, None)
+        st.rerun()
+
+
+def category_editor(category) -> None:
+    """One category: its name, examples, and the edits (rename, add examples, remove)."""
+    with st.container(border=True):
+        st.markdown(f"**{esc(category.name)}** · id {esc(category.id)} · {len(category.examples)} 个例句 (examples)")
+        if category.description:
+            st.caption(esc(category.description))
+        with st.expander("例句 (examples)"):
+            for example in category.examples:
+                st.markdown(f"- {esc(example)}")
+        cid = category.id
+        a, b, c = st.columns([2, 3, 1])
+        a.text_input("名称 (name)", value=category.name, key=f"tax_name_{cid}")
+        a.button("改名 (rename)", key=f"tax_rename_{cid}", on_click=edit_draft, args=(rename_category, cid),
+                 kwargs={"text_key": f"tax_name_{cid}"})
+        b.text_area("添加例句，每行一句 (add examples, one per line)", key=f"tax_examples_{cid}", height=68)
+        b.button("添加例句 (add examples)", key=f"tax_add_examples_{cid}", on_click=edit_draft, args=(add_examples, cid),
+                 kwargs={"text_key": f"tax_examples_{cid}", "clear": True})
+        c.button("删除 (remove)", key=f"tax_remove_{cid}", on_click=edit_draft, args=(remove_category, cid))
 
 
 def upload_section(settings: Settings) -> None:

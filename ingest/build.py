@@ -5,6 +5,7 @@ import fcntl
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 import time
 from collections import Counter
@@ -20,7 +21,7 @@ from kb.answering.topics import to_vote, vote_shares
 from kb.core.calibration import load_calibration
 from kb.core.config import ROOT, Settings
 from kb.core.embed import get_embedder
-from kb.core.errors import BuildFailed, KBError
+from kb.core.errors import BadInput, BuildFailed, KBError
 from kb.core.index import BUILDS, CURRENT, crash_point_for_tests, load_index, read_manifest, write_build
 from kb.core.schema import SCHEMA_VERSION, Chunk
 from kb.core.store import FaissStore, store_class
@@ -34,7 +35,8 @@ from .hubness import chunk_hubness, pseudo_queries
 from .labels import LabelFile, blend, chunk_labels, read_label_files
 from .labels import fingerprint as label_fingerprint
 from .load import Document, Skipped, load_corpus
-from .taxonomy import Taxonomy, is_taxonomy, load_taxonomy, parse_taxonomy
+from .taxonomy import Taxonomy, is_taxonomy, parse_taxonomy
+from .taxonomy_file import CORPUS_NAMES, STRUCTURED_SUFFIXES, load_taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +62,16 @@ class BuildReport:
     label_questions: int = 0
     seconds: float = 0.0
     build: str = ""
+    revoted: bool = False  # only the taxonomy or labels changed: the previous chunks and vectors, voted again
 
     def summary(self) -> str:
         if self.noop:
             return f"index is up to date ({self.files} files, {self.chunks} chunks); nothing to embed ({self.seconds:.2f} s)"
         topics = ", ".join(f"{k} {v}" for k, v in self.topics.items())
+        if self.revoted:
+            return "\n".join([f"taxonomy or labels changed: {self.chunks} chunks re-voted without re-embedding; embedded "
+                              f"{self.embedded} new example sentences, reused {self.reused}, {self.seconds:.1f} s",
+                              f"topics: {topics}"] + [f"skipped {s.source}: {s.reason}" for s in self.skipped])
         lines = [f"{self.files} files, {self.chunks} chunks + {self.parents} whole sections "
                  f"({self.duplicates_dropped} exact duplicates dropped, "
                  f"{len(self.near_duplicates)} near-duplicate pairs), embedded {self.embedded} texts, reused {self.reused}, "
@@ -92,12 +99,66 @@ def build_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def split_taxonomy(docs: list[Document], taxonomy_path: Path | None) -> tuple[Taxonomy, list[Document]]:
-    """The taxonomy (a corpus file that declares categories, else the bundled one) and the searchable documents."""
-    for doc in docs:
-        if is_taxonomy(doc.text):
-            return parse_taxonomy(doc.text, doc.source), [d for d in docs if d is not doc]
-    return load_taxonomy(taxonomy_path or DEFAULT_TAXONOMY), docs
+OVERRIDE_TAXONOMY = "taxonomy.yaml"  # in the index folder: the page's taxonomy for a corpus folder it cannot write
+
+
+def split_taxonomy(docs: list[Document], taxonomy_path: Path | None = None,
+                   settings: Settings | None = None) -> tuple[Taxonomy, list[Document]]:
+    """The taxonomy and the searchable documents. The first found wins: taxonomy_path or settings.taxonomy_file,
+    the index folder's taxonomy.yaml (the page's override), the corpus's taxonomy.yaml/.yml/.json, a corpus file
+    that declares categories the `000_…txt` way, the bundled taxonomy. A `000_…txt`-style file is never searched."""
+    declared = next((d for d in docs if is_taxonomy(d.text)), None)
+    searchable = [d for d in docs if d is not declared]
+    for path in taxonomy_files(settings, taxonomy_path):
+        if path.exists():
+            return load_taxonomy(path), searchable
+    if declared is not None:
+        return parse_taxonomy(declared.text, declared.source), searchable
+    return load_taxonomy(DEFAULT_TAXONOMY), docs
+
+
+def taxonomy_files(settings: Settings | None, taxonomy_path: Path | None = None) -> list[Path]:
+    """Where a taxonomy file is looked for, first first (an explicit file is required to exist)."""
+    explicit = taxonomy_path or (Path(settings.taxonomy_file).expanduser() if settings and settings.taxonomy_file else None)
+    if explicit is not None:
+        if not explicit.is_file():
+            raise BadInput(f"taxonomy file {explicit} does not exist (--taxonomy / KB_TAXONOMY_FILE)")
+        return [explicit]
+    if settings is None:
+        return []
+    corpus = [Path(settings.corpus_dir) / name for name in CORPUS_NAMES]
+    present = [p.name for p in corpus if p.exists()]
+    if len(present) > 1:
+        raise BadInput(f"the corpus has {' and '.join(present)}; keep one taxonomy file")
+    return [Path(settings.index_dir) / OVERRIDE_TAXONOMY, *corpus]
+
+
+def current_taxonomy(settings: Settings) -> Taxonomy:
+    """The taxonomy the next build of settings would use (what the page edits)."""
+    for path in taxonomy_files(settings):
+        if path.exists():
+            return load_taxonomy(path)
+    corpus = Path(settings.corpus_dir)
+    docs = load_corpus(corpus)[0] if corpus.is_dir() else []
+    return split_taxonomy(docs)[0]
+
+
+def taxonomy_target(settings: Settings) -> Path:
+    """The file the page saves a taxonomy to: the one in use if it is a YAML/JSON file that can be written, else the
+    corpus's taxonomy.yaml when the corpus folder is writable, else the index folder's override."""
+    if settings.taxonomy_file:
+        explicit = Path(settings.taxonomy_file).expanduser()
+        if explicit.suffix.lower() not in STRUCTURED_SUFFIXES or (explicit.exists() and not os.access(explicit, os.W_OK)):
+            raise BadInput(f"the taxonomy comes from {explicit} (--taxonomy / KB_TAXONOMY_FILE), which the page cannot "
+                           "write; edit that file, or unset it to edit the corpus's taxonomy here")
+        return explicit
+    for path in taxonomy_files(settings):
+        if path.exists() and path.suffix.lower() in STRUCTURED_SUFFIXES and os.access(path, os.W_OK):
+            return path
+    corpus = Path(settings.corpus_dir)
+    if os.access(corpus, os.W_OK) and corpus.resolve() != DEFAULT_TAXONOMY.parent.resolve():
+        return corpus / CORPUS_NAMES[0]
+    return Path(settings.index_dir) / OVERRIDE_TAXONOMY
 
 
 def label_files(settings: Settings, taxonomy: Taxonomy) -> list[LabelFile]:
@@ -179,7 +240,7 @@ def build_index(settings: Settings, progress: Callable[[int, int], None] | None 
     store_class(settings.store)  # an unknown store fails before any embedding
     with build_lock(index_dir):
         docs, skipped = load_corpus(corpus)
-        taxonomy, docs = split_taxonomy(docs, taxonomy_path)
+        taxonomy, docs = split_taxonomy(docs, taxonomy_path, settings)
         if not docs:
             raise BuildFailed(f"no usable .txt/.md files in {corpus}")
         labels = label_files(settings, taxonomy)
@@ -190,11 +251,91 @@ def build_index(settings: Settings, progress: Callable[[int, int], None] | None 
             return BuildReport(noop=True, files=len(docs), skipped=skipped, chunks=counts["chunks"] - counts.get("parents", 0),
                                seconds=time.perf_counter() - t0, build=manifest["build_id"])
         try:
+            previous = _previous_fingerprint(index_dir)
+            if not force and previous is not None and _only_topics_changed(previous, fp):
+                report = _revote(settings, docs, skipped, taxonomy, labels, fp, t0)
+                if report is not None:
+                    return report
             return _build(settings, docs, skipped, taxonomy, labels, fp, progress, t0)
         except (OSError, sqlite3.Error) as exc:  # disk full, read-only folder, quota: the old build stays current
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             raise BuildFailed(f"could not write the index to {index_dir}: {reason}; "
                               f"the previous index (if any) is still served") from exc
+
+
+def vote_chunks(chunks: list[Chunk], passage_vectors: np.ndarray, example_vectors: np.ndarray, taxonomy: Taxonomy,
+                labels: list[LabelFile], tuned: dict, uncertain_share: float) -> dict[int, dict[str, int]]:
+    """Set every chunk's topic: a kNN vote over the taxonomy examples blended with its labels; returns the labels."""
+    topic_ids = [c.id for c in taxonomy.categories]
+    shares = vote_shares(passage_vectors @ example_vectors.T, [e.topic for e in taxonomy.examples], topic_ids,
+                         int(tuned["knn_k"]), float(tuned["knn_temperature"]))
+    labelled = chunk_labels(chunks, labels)
+    for i, (chunk, row) in enumerate(zip(chunks, shares)):
+        knn = to_vote(row, topic_ids, uncertain_share).votes
+        votes = blend(knn, labelled.get(i), float(tuned["label_weight"]))
+        vote = to_vote(np.array([votes.get(t, 0.0) for t in topic_ids]), topic_ids, uncertain_share)
+        chunk.topic, chunk.topic_confidence, chunk.meta["votes"] = vote.id, vote.confidence, vote.votes
+    return labelled
+
+
+def _only_topics_changed(previous: dict, fp: dict) -> bool:
+    """Whether two fingerprints differ in the taxonomy or the labels alone: then chunks and vectors can be reused."""
+    def rest(f: dict) -> dict:
+        return {k: v for k, v in f.items() if k not in ("taxonomy", "labels")}
+    return rest(previous) == rest(fp)
+
+
+def _revote(settings: Settings, docs: list[Document], skipped: list[Skipped], taxonomy: Taxonomy,
+            labels: list[LabelFile], fp: dict, t0: float) -> BuildReport | None:
+    """The fast path for a changed taxonomy or labels: the current build's chunks and vectors, every chunk voted
+    again; only example sentences not in the embedding cache are embedded. None when the current build cannot hand
+    back its vectors (then the caller builds in full)."""
+    index_dir = Path(settings.index_dir)
+    try:
+        data = load_index(index_dir, settings.embedder)
+    except KBError:
+        return None
+    if settings.store != "faiss" or data.manifest.get("store", {}).get("name", "faiss") != "faiss":
+        return None
+    dim = int(data.manifest["embedder"]["dim"])
+    cache = EmbeddingCache(index_dir / "cache" / "embeddings.sqlite", data.manifest["embedder"]["id"], dim)
+    try:
+        examples = [to_simplified(e.text) for e in taxonomy.examples]
+        e_vecs, embedded = cache.get_or_embed("passage", examples,
+                                              lambda texts: get_embedder(settings.embedder).embed_passages(texts))
+    finally:
+        cache.close()
+    calibration = load_calibration(settings.embedder)
+    chunks = data.chunks
+    all_vecs = data.vectors.vectors(range(len(data.vectors)))
+    rows = [(int(c), k) for c, k in zip(data.row_chunk, data.row_kind)]
+    p_vecs = all_vecs[[r for r, (_, kind) in enumerate(rows) if kind == "passage"]]
+    labelled = vote_chunks(chunks, p_vecs, e_vecs, taxonomy, labels, calibration["topics"], settings.uncertain_share)
+    build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 1_000_000:06d}"
+    store = store_class(settings.store).for_build(settings, build_id, dim)
+    store.add(all_vecs, [{"topic": chunks[i].topic, "source": chunks[i].source} for i, _ in rows])
+    off = [i for i, t in enumerate(data.example_topics) if t == OFF_DOMAIN_LABEL]  # the probes, as the last build kept them
+    own = [c for c in chunks if c.kind != "parent"]
+    counts = Counter(c.topic for c in own)
+    topic_ids = [c.id for c in taxonomy.categories]
+    report = BuildReport(files=len(docs), skipped=skipped, chunks=len(own), parents=len(chunks) - len(own),
+                         embedded=embedded, reused=len(examples) - embedded, topics={t: counts.get(t, 0) for t in topic_ids},
+                         probes_covered=list(data.manifest.get("probes_covered", [])), labelled=len(labelled),
+                         label_questions=sum(len(f.questions) for f in labels), revoted=True)
+    manifest = {k: v for k, v in data.manifest.items() if k != "checksums"} | {
+        "build_id": build_id, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "store": store.describe(),
+        "counts": data.manifest["counts"] | {"examples": len(examples)},
+        "taxonomy": {"source": taxonomy.source, "sha256": taxonomy.sha256}, "topics": report.topics,
+        "labels": {"files": fp["labels"], "questions": report.label_questions, "chunks": report.labelled},
+        "fingerprint": fp, "revoted_from": data.manifest["build_id"], "seconds": round(time.perf_counter() - t0, 2)}
+    report.build = str(write_build(
+        index_dir, manifest, chunks, data.tokens, rows, store,
+        [(e.topic, e.text) for e in taxonomy.examples] + [(OFF_DOMAIN_LABEL, data.example_texts[i]) for i in off],
+        np.vstack([e_vecs, data.example_vectors[off]]), [(c.id, c.name, c.description) for c in taxonomy.categories],
+        [(s, f["sha256"], f["encoding"], f["chunks"], f["title"]) for s, f in data.files.items()],
+        data.words, data.word_vectors, data.word_hub))
+    report.seconds = time.perf_counter() - t0
+    return report
 
 
 def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], taxonomy: Taxonomy,
@@ -234,15 +375,7 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     finally:
         cache.close()
     topic_ids = [c.id for c in taxonomy.categories]
-    tuned = calibration["topics"]
-    shares = vote_shares(p_vecs @ e_vecs.T, [e.topic for e in taxonomy.examples], topic_ids,
-                         int(tuned["knn_k"]), float(tuned["knn_temperature"]))
-    labelled = chunk_labels(chunks, labels)
-    for i, (chunk, row) in enumerate(zip(chunks, shares)):
-        knn = to_vote(row, topic_ids, settings.uncertain_share).votes
-        votes = blend(knn, labelled.get(i), float(tuned["label_weight"]))
-        vote = to_vote(np.array([votes.get(t, 0.0) for t in topic_ids]), topic_ids, settings.uncertain_share)
-        chunk.topic, chunk.topic_confidence, chunk.meta["votes"] = vote.id, vote.confidence, vote.votes
+    labelled = vote_chunks(chunks, p_vecs, e_vecs, taxonomy, labels, calibration["topics"], settings.uncertain_share)
     build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 1_000_000:06d}"
     rows = [(i, "passage") for i in range(len(chunks))] + [(i, "question") for _, i in entries]
     all_vecs = np.vstack([p_vecs, q_vecs]) if len(q_vecs) else p_vecs

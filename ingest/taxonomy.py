@@ -1,11 +1,13 @@
-"""The taxonomy seed: five categories, their names as written, and the passages under each as labelled examples."""
+"""The taxonomy: categories and labelled example sentences, from a corpus's taxonomy.yaml / taxonomy.json or from a
+`000_…txt`-style file whose header sentences declare the categories (the seed's five)."""
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from kb.core.errors import BadInput
 from kb.core.textnorm import normalize_space
 
 _HEADER = re.compile(r"^\s*以下列?内容为主题的文章应被分类为\s*([^：:。（(\s]+)")
@@ -29,6 +31,7 @@ class Category:
     id: str
     name: str
     description: str
+    examples: tuple[str, ...] = ()  # the example sentences as written (without the name prefix the vote embeds)
 
 
 @dataclass(frozen=True)
@@ -121,13 +124,24 @@ def parse_taxonomy(text: str, source: str = "taxonomy") -> Taxonomy:
         if target:
             name = next(c.name for c in categories if c.id == target)
             examples.append(Example(target, f"{name}：{sentence}"))
+    prefix = {c.id: f"{c.name}：" for c in categories}
+    categories = [replace(c, examples=tuple(e.text.removeprefix(prefix[c.id]) for e in examples if e.topic == c.id))
+                  for c in categories]
     return Taxonomy(tuple(categories), tuple(examples), source, hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
 def load_taxonomy(path: Path) -> Taxonomy:
+    """A `000_…txt`-style taxonomy file (taxonomy_file.load_taxonomy reads either kind)."""
     from .load import decode
 
-    decoded = decode(path.read_bytes())
+    try:
+        decoded = decode(path.read_bytes())
+    except OSError as exc:
+        raise BadInput(f"cannot read the taxonomy file {path}: {exc.strerror or exc}") from exc
     if decoded is None:
-        raise ValueError(f"taxonomy file {path} is not text")
-    return parse_taxonomy(decoded[0], path.name)
+        raise BadInput(f"taxonomy file {path} is not text")
+    taxonomy = parse_taxonomy(decoded[0], path.name)
+    if len(taxonomy.categories) < 2:
+        raise BadInput(f"taxonomy file {path} declares {len(taxonomy.categories)} categories, at least 2 are needed "
+                       "(a line 以下内容为主题的文章应被分类为<name> per category, or use taxonomy.yaml)")
+    return taxonomy

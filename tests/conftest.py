@@ -49,7 +49,8 @@ def _offline() -> None:
 
 # Folders and files whose tests start servers or browsers, build extra indexes or score whole question sets.
 SLOW = ("tests/reliability/", "tests/e2e/", "tests/test_app.py", "tests/core/test_chroma_store.py",
-        "tests/ingest/test_build.py", "tests/kb/test_eval.py", "tests/benchmarks/", "tests/core/test_embed_openai.py",
+        "tests/ingest/test_build.py", "tests/ingest/test_revote.py", "tests/kb/test_eval.py", "tests/benchmarks/",
+        "tests/core/test_embed_openai.py",
         "tests/answering/test_generate.py", "tests/kb/test_conversation_llm.py")
 
 

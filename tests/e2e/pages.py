@@ -20,10 +20,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @contextmanager
-def running_app(index_dir: Path, log_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+def running_app(index_dir: Path, log_dir: Path, env: dict[str, str] | None = None,
+                corpus: Path = ROOT / "data" / "seed") -> Iterator[str]:
     """The page's URL while `streamlit run app.py` serves index_dir; always stopped afterwards."""
     port = free_port()
-    env = os.environ | (env or {}) | {"KB_INDEX_DIR": str(index_dir), "KB_CORPUS_DIR": str(ROOT / "data" / "seed")}
+    env = os.environ | (env or {}) | {"KB_INDEX_DIR": str(index_dir), "KB_CORPUS_DIR": str(corpus)}
     log = open(log_dir / "streamlit.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
                              "--server.headless", "true", "--browser.gatherUsageStats", "false"],

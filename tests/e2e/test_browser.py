@@ -44,3 +44,52 @@ def test_ask_then_browse_a_topic_in_a_real_browser(server: str) -> None:
             page.screenshot(path=str(ARTIFACTS / "browse.png"), full_page=True)
         finally:
             browser.close()
+
+
+@pytest.fixture
+def cooking_server(tmp_path: Path):
+    """`streamlit run app.py` over a new corpus (a copy of the small cooking corpus), built before the page starts."""
+    import shutil
+
+    from ingest.build import build_index
+    from tests.conftest import DATA, REPO_INDEX_CACHE, settings
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(DATA / "cooking", corpus)
+    if (REPO_INDEX_CACHE / "embeddings.sqlite").exists():
+        shutil.copytree(REPO_INDEX_CACHE, index / "cache")
+    build_index(settings(index, corpus))
+    with running_app(index, tmp_path, corpus=corpus) as url:
+        yield url, corpus
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed")
+def test_a_new_corpus_shows_suggested_categories_and_takes_them_as_its_taxonomy(cooking_server) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, corpus = cooking_server
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.set_default_timeout(STEP_MS)
+            page.goto(url, timeout=STEP_MS)
+            page.get_by_text("知识库 (Corpus)").click()
+            expect(page.get_by_text("建议的主题 (suggested categories)").first).to_be_visible(timeout=STEP_MS)
+            expect(page.get_by_text("采用建议的主题 (use these as the taxonomy)")).to_be_visible(timeout=STEP_MS)
+            expect(page.get_by_text("主题分类 (taxonomy)")).to_be_visible(timeout=STEP_MS)
+            for grid in page.locator("[data-testid='stDataFrame']").all():  # the tables draw on a canvas, lazily
+                grid.scroll_into_view_if_needed()
+                expect(grid.locator("canvas").first).to_be_visible(timeout=STEP_MS)
+            expect(page.locator(".vega-embed").first).to_be_visible(timeout=STEP_MS)
+            page.get_by_text("建议的主题 (suggested categories)").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+            page.wait_for_timeout(1500)  # the charts' and tables' first paint
+            page.screenshot(path=str(ARTIFACTS / "corpus-suggestions.png"), full_page=True)
+
+            page.get_by_role("button", name="采用建议的主题 (use these as the taxonomy)").click()
+            expect(page.get_by_text("主题已重新投票 (topics re-voted)")).to_be_visible(timeout=STEP_MS)
+            expect(page.get_by_text("s01").first).to_be_visible(timeout=STEP_MS)
+            page.screenshot(path=str(ARTIFACTS / "corpus-taxonomy.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (corpus / "taxonomy.yaml").exists()
