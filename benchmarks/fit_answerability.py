@@ -1,11 +1,13 @@
-"""python -m benchmarks.fit_answerability [--so-large-lm-index DIR] [--C 1.0] [--write]
+"""python -m benchmarks.fit_answerability [--index CORPUS=DIR ...] [--C 1.0] [--write]
 
-Fits the answerability models (kb/answering/answerability.py) on labelled questions of two corpora:
+Fits the answerability models (kb/answering/answerability.py) on labelled questions of every corpus of
+benchmarks/corpora.py present here, each over its own index:
 - the seed corpus: data/labels/seed.jsonl (answerable and out-of-scope) and data/train/seed_*.jsonl (near-domain,
-  out-of-scope, no content and more answerable), over the index in KB_INDEX_DIR (default index/);
-- ../shared/corpora/so-large-lm: data/train/so-large-lm*.jsonl, over its own index (built here when missing).
-Nothing in data/eval/ is read. It prints each corpus scored by models fitted on the other corpus alone (the honest
-transfer figure) and on both, then with --write stores the models fitted on both in the calibration files: the full
+  out-of-scope, no content and more answerable);
+- so-large-lm and happy-llm: data/train/<corpus>*.jsonl.
+Nothing in data/eval/ is read. Questions decided before the models (no content, or a glossary concept the corpus
+never names) are left out. It prints each corpus scored by models fitted on the other corpora alone (the honest
+transfer figure) and on all, then with --write stores the models fitted on all in the calibration files: the full
 model for this embedder, and a model over the cosine-free features only in default.json (for uncalibrated embedders).
 Needs scikit-learn (installed with sentence-transformers).
 """
@@ -13,20 +15,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 
+from benchmarks.corpora import CORPORA, add_index_options, available
 from kb.answering.answerability import FEATURES
 from kb.core.calibration import DEFAULT, update_calibration
-from kb.core.config import ROOT, load_settings
-from kb.core.questions import Case, read_cases
+from kb.core.questions import Case
 
-SECOND_CORPUS = ROOT.parent / "shared" / "corpora" / "so-large-lm"
 SCALE_FREE = ("agree", "coverage_top1", "coverage_top", "coverage_corpus", "missing_top", "missing_corpus", "missing_name",
               "missing_word", "lookup_unstated", "english")
 MARGIN_FLOOR = 0.005  # share of answerable training questions below the off-domain margin floor
 MAX_FALSE_ABSTENTION = 0.01  # the answered threshold keeps 99% of answerable training questions (docs/quality.md)
+ABSENT_CONCEPT_QUANTILE = 0.25  # naming a concept the corpus never names: answered only above this share of answerable ones
 
 
 def label(case: Case) -> str:
@@ -36,18 +37,19 @@ def label(case: Case) -> str:
     return "related" if case.kind == "near_domain" else "out_of_scope"
 
 
-def collect(kb, cases: list[Case]) -> tuple[np.ndarray, list[str], list[str]]:
-    """Feature rows, labels and kinds of the cases with content."""
-    rows, labels, kinds = [], [], []
+def collect(kb, cases: list[Case]) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Feature rows and labels of the cases with content, and which of them name a glossary concept the corpus never
+    names (those must clear a higher threshold to be answered)."""
+    rows, labels, decided = [], [], []
     kb.answerability.tuned = {}  # features only: the model being replaced is not applied
     for case in cases:
         qvec, retrieval = kb.retrieve(case.q, 10)
         decision = kb.assess(case.q, qvec, retrieval)
-        if decision.features:  # no content: decided before the model
+        if decision.features:  # no content: decided before everything
             rows.append([decision.features[f] for f in FEATURES])
             labels.append(label(case))
-            kinds.append(case.kind)
-    return np.array(rows), labels, kinds
+            decided.append(bool(decision.features["absent_concept"]))
+    return np.array(rows), labels, np.array(decided, dtype=bool)
 
 
 def fit(full: np.ndarray, labels: list[str], columns: list[int], c: float) -> dict:
@@ -63,6 +65,7 @@ def fit(full: np.ndarray, labels: list[str], columns: list[int], c: float) -> di
     answered = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(z, y)
     p = answered.predict_proba(z)[:, 1]
     threshold = float(np.quantile(p[y], MAX_FALSE_ABSTENTION))
+    absent_threshold = float(np.quantile(p[y], ABSENT_CONCEPT_QUANTILE))
     rest = np.array([lab != "answered" for lab in labels])
     related_y = np.array([lab == "related" for lab in labels])[rest]
     related = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(z[rest], related_y)
@@ -73,21 +76,22 @@ def fit(full: np.ndarray, labels: list[str], columns: list[int], c: float) -> di
     return {"features": [FEATURES[i] for i in columns], "mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
             "margin_floor": floor,
             "answered": {"coef": answered.coef_[0].round(4).tolist(), "intercept": round(float(answered.intercept_[0]), 4),
-                         "threshold": round(threshold, 4)},
+                         "threshold": round(threshold, 4), "absent_concept_threshold": round(absent_threshold, 4)},
             "related": {"coef": related.coef_[0].round(4).tolist(), "intercept": round(float(related.intercept_[0]), 4)}}
 
 
-def score(model: dict, x: np.ndarray, labels: list[str]) -> dict:
+def score(model: dict, x: np.ndarray, labels: list[str], decided: np.ndarray) -> dict:
     """Answered share of answerable questions, not-answered share of the rest, related share of near-domain ones."""
     cols = [FEATURES.index(f) for f in model["features"]]
     z = (x[:, cols] - model["mean"]) / model["scale"]
     p = 1 / (1 + np.exp(-(z @ np.array(model["answered"]["coef"]) + model["answered"]["intercept"])))
-    answered = p >= model["answered"]["threshold"]
+    answered = p >= np.where(decided, model["answered"]["absent_concept_threshold"], model["answered"]["threshold"])
     if model["margin_floor"] is not None:
         english = x[:, FEATURES.index("english")] > 0
         floor = np.where(english, model["margin_floor"]["en"], model["margin_floor"]["zh"])
         answered &= x[:, FEATURES.index("margin")] >= floor
     q = 1 / (1 + np.exp(-(z @ np.array(model["related"]["coef"]) + model["related"]["intercept"])))
+    q[decided] = 1.0
     lab = np.array(labels)
     out = {"answerable kept": answered[lab == "answered"].mean(), "others refused": (~answered[lab != "answered"]).mean()}
     near = lab == "related"
@@ -97,38 +101,23 @@ def score(model: dict, x: np.ndarray, labels: list[str]) -> dict:
     return {k: round(float(v), 3) for k, v in out.items()}
 
 
-def second_corpus_kb(index: Path):
-    """The knowledge base over ../shared/corpora/so-large-lm, built into index when missing."""
-    from ingest.build import build_index
-    from kb.knowledge import KnowledgeBase
-
-    settings = load_settings().replace(corpus_dir=SECOND_CORPUS, index_dir=index)
-    build_index(settings)
-    return KnowledgeBase.load(settings)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fit_answerability")
-    parser.add_argument("--so-large-lm-index", type=Path, default=ROOT.parent / "index-so-large-lm")
+    add_index_options(parser)
     parser.add_argument("--C", type=float, default=1.0, help="inverse L2 strength of the logistic regressions")
-    parser.add_argument("--write", action="store_true", help="store the models fitted on both corpora")
+    parser.add_argument("--write", action="store_true", help="store the models fitted on all corpora")
     args = parser.parse_args(argv)
-    from kb.knowledge import KnowledgeBase
-
-    seed_kb = KnowledgeBase.load()
-    train = ROOT / "data" / "train"
-    data = {"seed": collect(seed_kb, read_cases(ROOT / "data" / "labels" / "seed.jsonl")
-                            + [c for p in sorted(train.glob("seed_*.jsonl")) for c in read_cases(p)])}
-    data["so-large-lm"] = collect(second_corpus_kb(args.so_large_lm_index),
-                                  [c for p in sorted(train.glob("so-large-lm*.jsonl")) for c in read_cases(p)])
-    everything = np.vstack([x for x, _, _ in data.values()]), [lab for _, ls, _ in data.values() for lab in ls]
+    kbs = available(args)
+    seed_kb = kbs["seed"]
+    data = {name: collect(kb, CORPORA[name].training()) for name, kb in kbs.items()}
     for name, columns in (("full", list(range(len(FEATURES)))), ("scale-free", [FEATURES.index(f) for f in SCALE_FREE])):
-        both = fit(*everything, columns, args.C)
-        for corpus, (x, labels, _) in data.items():
-            other = [(ox, ol) for oc, (ox, ol, _) in data.items() if oc != corpus]
+        both = fit(np.vstack([x for x, _, _ in data.values()]), [lab for _, ls, _ in data.values() for lab in ls],
+                   columns, args.C)
+        for corpus, (x, labels, decided) in data.items():
+            other = [data[oc] for oc in data if oc != corpus]
             alone = fit(np.vstack([o[0] for o in other]), [lab for o in other for lab in o[1]], columns, args.C)
-            print(f"{name:10s} {corpus:12s} fitted on the other corpus: {score(alone, x, labels)}")
-            print(f"{name:10s} {corpus:12s} fitted on both:             {score(both, x, labels)}")
+            print(f"{name:10s} {corpus:12s} fitted on the other corpora: {score(alone, x, labels, decided)}")
+            print(f"{name:10s} {corpus:12s} fitted on all:               {score(both, x, labels, decided)}")
         print(f"{name}: " + ", ".join(f"{f} {w:+.2f}" for f, w in zip(both["features"], both["answered"]["coef"])))
         if args.write:
             target = seed_kb.calibration.embedder if name == "full" else DEFAULT

@@ -1,11 +1,11 @@
-"""python -m benchmarks.fit_rerank [SET.jsonl ...] [--so-large-lm-index DIR] [--features a,b,...] [--C 0.1] [--write]
+"""python -m benchmarks.fit_rerank [SET.jsonl ...] [--index CORPUS=DIR ...] [--features a,b,...] [--C 0.1] [--write]
 
 Fits the weights of the re-ranking model (kb/retrieval/rerank.py) by pairwise logistic regression and reports, for
 every question set, MRR@10 with the current weights and with weights fitted on the other sets only (leave one set
 out). That second column is the honest estimate: a set never sees weights fitted to itself. The default training
-data is two corpora: the label file data/labels/seed.jsonl, split into its source sets (the id prefix), over the
-seed index, and data/train/so-large-lm*.jsonl over the second corpus's own index (built when missing), so the
-weights are not fitted to one corpus. The sets in data/eval/ are never fitted on. --write stores the weights fitted
+data is every corpus of benchmarks/corpora.py present here, each over its own index: the label file
+data/labels/seed.jsonl split into its source sets (the id prefix), and data/train/<corpus>*.jsonl of the others, so
+the weights are not fitted to one corpus. The sets in data/eval/ are never fitted on. --write stores the weights fitted
 on all sets in the embedder's calibration file.
 
 Each answerable question gives pairs (a chunk holding one of its anchors, one that does not) among the first
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.corpora import add_index_options, available
 from kb.core.calibration import update_calibration
 from kb.core.config import ROOT
 from kb.core.questions import Case, read_cases
@@ -29,7 +30,6 @@ from kb.retrieval.fusion import collapse_twins, defer_covered
 from kb.retrieval.rerank import RANK_FEATURES
 
 TRAINING = ROOT / "data" / "labels" / "seed.jsonl"
-SECOND = ROOT / "data" / "train"  # so-large-lm*.jsonl: the second corpus's training questions
 
 
 def training_sets(path: Path = TRAINING) -> dict[str, list[Case]]:
@@ -91,7 +91,7 @@ def fit(questions: list[dict], columns: list[int], c: float) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fit_rerank")
     parser.add_argument("sets", nargs="*", type=Path, help="seed-corpus sets to fit on instead of both corpora's")
-    parser.add_argument("--so-large-lm-index", type=Path, default=ROOT.parent / "index-so-large-lm")
+    add_index_options(parser)
     parser.add_argument("--features", default=",".join(RANK_FEATURES), help="the features to fit (others get 0)")
     parser.add_argument("--C", type=float, default=0.1, help="inverse L2 strength of the logistic regression")
     parser.add_argument("--write", action="store_true", help="store the weights fitted on all sets in the calibration")
@@ -106,10 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     sets = {p.stem: (kb, read_cases(p)) for p in args.sets} if args.sets else {
         name: (kb, cases) for name, cases in training_sets().items()}
     if not args.sets:
-        from benchmarks.fit_answerability import second_corpus_kb
-
-        second = second_corpus_kb(args.so_large_lm_index)
-        sets.update({p.stem: (second, read_cases(p)) for p in sorted(SECOND.glob("so-large-lm*.jsonl"))})
+        for name, other in available(args).items():
+            if name != "seed":
+                train = sorted((ROOT / "data" / "train").glob(f"{name}*.jsonl"))
+                sets.update({p.stem: (other, read_cases(p)) for p in train})
     data = {name: (owner, collect(owner, cases)) for name, (owner, cases) in sets.items()}
     current = kb.retriever.reranker.weights
     print(f"{'set':18s} {'questions':>9s} {'current':>8s} {'left out':>8s}")

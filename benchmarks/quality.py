@@ -1,8 +1,9 @@
-"""python -m benchmarks.quality [--so-large-lm-index DIR] [--json]
+"""python -m benchmarks.quality [--index CORPUS=DIR ...] [--json]
 
-The product's quality on both corpora, set by set, beside the naive baselines (benchmarks/baselines.py: BM25, e5
-dense and their RRF over 400-character windows) on the same questions, then the pooled figures against the targets
-of docs/quality.md. Only the sets in data/eval/ (never fitted on) and the public dev set are scored.
+The product's quality on every corpus of benchmarks/corpora.py present here, set by set, beside the naive
+baselines (benchmarks/baselines.py: BM25, e5 dense and their RRF over 400-character windows) on the same questions,
+then the pooled figures against the targets of docs/quality.md. Only the sets in data/eval/ (never fitted on) and
+the public dev set are scored.
 """
 from __future__ import annotations
 
@@ -12,23 +13,22 @@ import sys
 from pathlib import Path
 
 from benchmarks import baselines
-from benchmarks.fit_answerability import second_corpus_kb
+from benchmarks.corpora import CORPORA, add_index_options, available
 from kb.core.config import ROOT
 from kb.eval import evaluate, read_cases
 
 DEV = ROOT.parent / "shared" / "eval" / "dev_qa.jsonl"
-CORPORA = {"seed": ROOT / "data" / "seed", "so-large-lm": ROOT.parent / "shared" / "corpora" / "so-large-lm"}
 COLUMNS = ("recall@1", "recall@5", "mrr@10", "topic_accuracy", "oos_abstention", "near_domain_refused", "false_abstentions")
 TARGETS = {  # (metric, pooled floor) per corpus, from the issue's targets
     "seed": {"recall@1": 0.85, "recall@5": 0.95, "mrr@10": 0.88, "topic_accuracy": 0.95, "near_domain_refused": 0.90},
     "so-large-lm": {"recall@5": 0.90, "mrr@10": 0.80},
+    "happy-llm": {"recall@5": 0.90, "mrr@10": 0.80},
 }
 
 
 def sets_of(corpus: str) -> list[Path]:
     """The public dev set (seed only) and the corpus's eval sets."""
-    found = sorted((ROOT / "data" / "eval" / corpus).glob("*.jsonl"))
-    return ([DEV] if corpus == "seed" and DEV.exists() else []) + found
+    return ([DEV] if corpus == "seed" and DEV.exists() else []) + CORPORA[corpus].eval_sets()
 
 
 def pooled(rows: list[dict]) -> dict:
@@ -46,7 +46,7 @@ def pooled(rows: list[dict]) -> dict:
 
 def score_corpus(name: str, kb, json_out: bool) -> list[dict]:
     """Product and baseline figures for every eval set of one corpus, printed as they come."""
-    base = baselines.build_baselines(CORPORA[name], baselines.DEFAULT_CACHE)
+    base = baselines.build_baselines(CORPORA[name].folder, baselines.DEFAULT_CACHE)
     rows = []
     for path in sets_of(name):
         cases = read_cases(path)
@@ -68,16 +68,13 @@ def score_corpus(name: str, kb, json_out: bool) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.quality")
-    parser.add_argument("--so-large-lm-index", type=Path, default=ROOT.parent / "index-so-large-lm")
+    add_index_options(parser)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    from kb.knowledge import KnowledgeBase
-
     if not args.json:
         print(f"{'corpus':12s} {'set':10s} {'n':>4s}  " + "  ".join(f"{c[:6]:>6s}" for c in COLUMNS)
               + "   BM25 R5/MRR  dense R5/MRR  RRF R5/MRR")
-    kbs = {"seed": KnowledgeBase.load(), "so-large-lm": second_corpus_kb(args.so_large_lm_index)}
-    for name, kb in kbs.items():
+    for name, kb in available(args).items():
         total = pooled(score_corpus(name, kb, args.json))
         misses = [f"{k} {total[k]} < {v}" for k, v in TARGETS[name].items() if total[k] is not None and total[k] < v]
         print(f"{name} pooled: {json.dumps(total)}" + (f"  below target: {'; '.join(misses)}" if misses else "  all targets met"))

@@ -9,10 +9,14 @@ The features compare the question with this corpus only through its own retrieva
 dense and lexical agree), its vocabulary and generic off-domain probes (kb/data/off_domain_probes.txt). Two
 logistic models over them, one for answered-or-not and one for related-or-out-of-scope, are fitted on labelled
 questions of two corpora by benchmarks/fit_answerability.py; their weights live in the embedder's calibration.
+A question that names a machine-learning concept of the glossary (kb/data/ml_glossary.tsv) that the corpus never
+mentions by any of its names must clear a higher, fitted threshold to be answered; below it, it is related, naming
+that concept: a corpus seldom explains what it never names.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Sequence
@@ -198,9 +202,13 @@ class Answerability:
 
     def __init__(self, vocab: Sequence[str] | dict, chunk_texts: Sequence[str], chunk_tokens: Sequence[Sequence[str]],
                  probe_vectors: np.ndarray, probe_texts: Sequence[str], tuned: dict,
-                 synonyms: Callable[[str], Sequence[str]]) -> None:
+                 synonyms: Callable[[str], Sequence[str]],
+                 concepts: Callable[[str], Sequence[tuple[str, Sequence[str]]]] = lambda q: ()) -> None:
         self.vocab = vocab
         self.chunk_texts = chunk_texts
+        self.concepts = concepts  # a question -> the glossary concepts it names: (its name for one, all of its names)
+        self._mentioned: dict[tuple[str, ...], bool] = {}
+        self._lower_text: str | None = None
         self.chunk_tokens = chunk_tokens
         self.tuned = tuned
         self.synonyms = synonyms  # a term -> corpus words of the same meaning (glossary, translations, word bridge)
@@ -218,6 +226,8 @@ class Answerability:
         if not positions:
             return Decision("out_of_scope", "off_domain", MESSAGES["off_domain"])
         features, missing = self.features(question, qvec, terms, positions, dense_head, agree, question_match)
+        absent = self.absent_concepts(question)
+        features["absent_concept"] = float(bool(absent))  # gates the model's threshold, so not one of FEATURES
         if "answered" not in self.tuned:  # not fitted yet (benchmarks/fit_answerability.py): answer everything
             return Decision("answered", None, "", [], features)
         x = (np.array([features[f] for f in self.tuned["features"]]) - self.tuned["mean"]) / self.tuned["scale"]
@@ -225,14 +235,42 @@ class Answerability:
         floors = self.tuned.get("margin_floor")  # closer to everyday questions than almost any answerable one
         if floors is not None and features["margin"] < floors["en" if features["english"] else "zh"]:
             return Decision("out_of_scope", "off_domain", MESSAGES["off_domain"], [], features, p)
+        if absent and p < self.tuned["answered"].get("absent_concept_threshold", 1.0):
+            return self.related(absent, features, p)
         if p >= self.tuned["answered"]["threshold"]:
             return Decision("answered", None, "", [], features, p)
         if _logit(self.tuned["related"], x) >= 0.5:
-            shown = "、".join(missing)
-            return Decision("related", "not_covered", MESSAGES["not_covered"].format(
-                missing=f"（没有提到：{shown}）" if missing else "", missing_en=f" (no mention of: {shown})" if missing else ""),
-                missing, features, p)
+            return self.related(missing, features, p)
         return Decision("out_of_scope", "off_domain", MESSAGES["off_domain"], [], features, p)
+
+    @staticmethod
+    def related(missing: list[str], features: dict[str, float], p: float) -> Decision:
+        shown = "、".join(missing)
+        return Decision("related", "not_covered", MESSAGES["not_covered"].format(
+            missing=f"（没有提到：{shown}）" if missing else "", missing_en=f" (no mention of: {shown})" if missing else ""),
+            missing, features, p)
+
+    def absent_concepts(self, question: str) -> list[str]:
+        """The glossary concepts the question names (as it names them) that the corpus mentions by none of their names."""
+        out = []
+        for asked, names in self.concepts(question):
+            key = tuple(names)
+            if key not in self._mentioned:
+                self._mentioned[key] = any(self.mentions(n) for n in names)
+            if not self._mentioned[key] and asked not in out:
+                out.append(asked)
+        return out[:MAX_MISSING]
+
+    def mentions(self, name: str) -> bool:
+        """The corpus uses the name: a Chinese one as a word or an unbroken chain of its character bigrams, a Latin one
+        as a whole phrase (plural or hyphenated too)."""
+        if not _LATIN_WORD.search(name):
+            return _contains(self.vocab, name)
+        if self._lower_text is None:
+            self._lower_text = unicodedata.normalize("NFKC", "\n".join(self.chunk_texts)).lower()
+        words = [re.escape(w) for w in re.split(r"[\s\-]+", fold(name)) if w]
+        return bool(words) and re.search(r"(?<![a-z0-9])" + r"[\s\-]?".join(words) + r"s?(?![a-z0-9])",
+                                         self._lower_text) is not None
 
     def features(self, question: str, qvec: np.ndarray, terms: dict[str, float], positions: Sequence[int],
                  dense_head: Sequence[float], agree: bool, question_match: float) -> tuple[dict[str, float], list[str]]:

@@ -74,6 +74,9 @@ class Glossary:
         self.english: dict[str, list[Sense]] = {}  # English name -> the concept's Chinese names in the corpus
         self._names: list[list[str]] = []  # concept -> every name the corpus uses (English and Chinese)
         self._chinese: list[tuple[str, int]] = []  # (Chinese name the corpus never uses, concept), longest first
+        self._every: list[tuple[str, ...]] = []  # concept -> all of its names, English and folded Chinese
+        self._named_zh: list[tuple[str, int]] = []  # (any folded Chinese name, concept), longest first
+        self._named_en: dict[str, int] = {}  # any English name, words joined by one space -> concept
         lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
         for line in lines:
             if not line.strip() or line.startswith("#") or "\t" not in line:
@@ -83,11 +86,40 @@ class Glossary:
             zh_used = [w for w in chinese if self.used(w) and not _LATIN.search(w)]  # not transformer架构: 架构 alone
             self._names.append([w for w in english + chinese if self.used(w)])
             self._chinese += [(fold(w), concept) for w in chinese if not self.used(w) and len(w) > 1]
+            self._every.append(tuple(n for n in english + [fold(w) for w in chinese] if n.strip()))
+            self._named_zh += [(fold(w), concept) for w in chinese if len(w) > 1]
+            for name in english:
+                self._named_en.setdefault(" ".join(name.replace("-", " ").split()), concept)
             senses = [Sense(w, i, 1) for i, w in enumerate(zh_used)]
             for name in english:
                 if senses and name.strip():
                     self.english.setdefault(" ".join(name.replace("-", " ").split()), senses)
         self._chinese.sort(key=lambda item: -len(item[0]))
+        self._named_zh.sort(key=lambda item: -len(item[0]))
+
+    def named(self, question: str) -> list[tuple[str, tuple[str, ...]]]:
+        """The concepts the question names: (the name it uses, every name of the concept); a longer name wins over
+        the names inside it."""
+        q = fold(question[:MAX_CHARS])
+        found: dict[int, str] = {}
+        for name, concept in self._named_zh:
+            if name in q:
+                q = q.replace(name, " ")
+                found.setdefault(concept, name)
+        for run in _LATIN_RUN.findall(q):
+            words = run.replace("-", " ").split()
+            i = 0
+            while i < len(words):
+                for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
+                    phrase = " ".join(words[i:i + n])
+                    concept = self._named_en.get(phrase, self._named_en.get(phrase[:-1]) if phrase.endswith("s") else None)
+                    if concept is not None:
+                        found.setdefault(concept, phrase)
+                        i += n
+                        break
+                else:
+                    i += 1
+        return [(name, self._every[concept]) for concept, name in found.items()]
 
     def used(self, name: str) -> bool:
         """Does the corpus use this name (all of its words are corpus tokens)?"""

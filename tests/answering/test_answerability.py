@@ -1,9 +1,12 @@
 """One answerability decision: answered, related (nearby content that does not answer it) or out of scope."""
 import random
 
+import numpy as np
 import pytest
 
-from kb.answering.answerability import FEATURES, asked_names, salient_terms
+from kb.answering.answerability import FEATURES, Answerability, asked_names, salient_terms
+from kb.core.textnorm import tokenize
+from kb.retrieval.crosslingual import Glossary
 
 
 def test_salient_terms_weigh_informative_words_over_common_ones():
@@ -67,4 +70,30 @@ def test_the_fitted_model_is_data_for_this_embedder(kb):
 def test_every_decision_reports_its_features(kb):
     qvec, retrieval = kb.retrieve("什么是微调？", 10)
     decision = kb.assess("什么是微调？", qvec, retrieval)
-    assert set(decision.features) == set(FEATURES) and 0.0 <= decision.p_answered <= 1.0
+    assert set(decision.features) == {*FEATURES, "absent_concept"} and 0.0 <= decision.p_answered <= 1.0
+
+
+def over(text: str) -> Answerability:
+    """The decision's concept check over a one-passage corpus, with the real glossary."""
+    tokens = set(tokenize(text))
+    return Answerability(tokens, [text], [frozenset(tokens)], np.zeros((0, 384), np.float32), [], {}, lambda t: (),
+                         Glossary(set()).named)
+
+
+@pytest.mark.parametrize("corpus", ["推理时用键值缓存避免重复计算。", "Decoding reuses KV-caches to skip work."])
+def test_a_concept_the_corpus_names_in_any_language_or_spelling_is_not_absent(corpus):
+    assert over(corpus).absent_concepts("KV cache 是什么？") == []
+    assert over(corpus).absent_concepts("什么是键值缓存？") == []
+
+
+def test_a_concept_the_corpus_never_names_is_absent_by_the_questions_own_name():
+    corpus = over("模型推理时避免重复计算；训练时使用标签和平滑的学习率曲线。")
+    assert corpus.absent_concepts("What is a KV cache and why does it help?") == ["kv cache"]
+    assert corpus.absent_concepts("标签平滑有什么用？") == ["标签平滑"]  # its two words apart are not the concept
+
+
+def test_a_question_about_a_concept_the_corpus_never_names_is_related_naming_it(kb):
+    assert kb.answerability.absent_concepts("什么是键值缓存？") == ["键值缓存"]  # the seed corpus has no KV cache
+    ans = kb.ask("推理时的键值缓存是怎么节省计算的？")
+    assert ans.status == "related" and ans.abstain_reason == "not_covered" and "键值缓存" in ans.missing_terms
+    assert ans.sources  # the nearest passages are still listed
