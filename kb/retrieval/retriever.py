@@ -115,6 +115,16 @@ class Retriever:
             return (tokens + extra, self.english_lexical_weight) if extra else (tokens, 1.0)
         return tokens + list(self._bridge(question)) + list(self._near_words(self._tokens(question))), 1.0
 
+    def words_to_embed(self, question: str) -> list[str]:
+        """The question's words whose vectors the word bridge will need and does not have (none for English)."""
+        if self.word_bridge is None or mostly_english(question):
+            return []
+        return self.word_bridge.not_cached(self.word_bridge.unknown(self._tokens(question), self.lexical.vocab))
+
+    def remember_words(self, words: list[str], vectors: np.ndarray) -> None:
+        if self.word_bridge is not None:
+            self.word_bridge.remember(words, vectors)
+
     def _bridge_words(self, tokens: tuple[str, ...]) -> tuple[str, ...]:
         """Corpus words nearest in meaning to the question's words that the corpus never uses (wordbridge.py)."""
         if self.word_bridge is None:
