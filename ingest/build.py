@@ -28,7 +28,7 @@ from kb.core.store import FaissStore, store_class
 from kb.core.textnorm import to_simplified, tokenize
 from kb.retrieval.wordbridge import hubness, vocabulary
 
-from .cache import EmbeddingCache
+from .cache import EmbeddingCache, SharedCache
 from .chunk import chunk_document, parent_chunks
 from .clean import document_title, strip_site_noise
 from .hubness import chunk_hubness, pseudo_queries
@@ -345,6 +345,8 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     chunks, dropped = chunk_corpus(docs, settings, lambda text: embedder.token_count(text) <= embedder.max_tokens)
     entries = faq_entries(chunks)
     cache = EmbeddingCache(Path(settings.index_dir) / "cache" / "embeddings.sqlite", embedder.id, embedder.dim)
+    share = settings.shared_cache_dir.strip()
+    shared = SharedCache(share, embedder.id, embedder.dim) if share and share.lower() != "none" else None
     # Everything is embedded in Simplified script (questions too, kb.embed_query): e5 ranks passages in the
     # question's own script first, so a Traditional question missed Simplified answers and the other way round.
     passages = [to_simplified(c.embedding_text()) for c in chunks]
@@ -368,12 +370,14 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
         p_vecs, n1 = cache.get_or_embed("passage", passages, embedder.embed_passages, tick)
         crash_point_for_tests("embedding")
         q_vecs, n2 = cache.get_or_embed("query", questions, embedder.embed_queries, tick)
-        e_vecs, n3 = cache.get_or_embed("passage", examples, embedder.embed_passages, tick)
-        o_vecs, n4 = cache.get_or_embed("query", probes, embedder.embed_queries, tick)
+        e_vecs, n3 = cache.get_or_embed("passage", examples, embedder.embed_passages, tick, shared=shared)
+        o_vecs, n4 = cache.get_or_embed("query", probes, embedder.embed_queries, tick, shared=shared)
         w_vecs, n5 = cache.get_or_embed("query", words, embedder.embed_queries, tick, batch=64)
         h_vecs, n6 = cache.get_or_embed("query", pseudo, embedder.embed_queries, tick)
     finally:
         cache.close()
+        if shared is not None:
+            shared.close()
     topic_ids = [c.id for c in taxonomy.categories]
     labelled = vote_chunks(chunks, p_vecs, e_vecs, taxonomy, labels, calibration["topics"], settings.uncertain_share)
     build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 1_000_000:06d}"

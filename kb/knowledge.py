@@ -105,10 +105,20 @@ class KnowledgeBase:
         words = self.retriever.translations(text)
         return self.embed_query(f"{text}（{'、'.join(words)}）") if words else qvec
 
+    def embed_question(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The question's vector and the vector to search with (search_vector), from one engine call that also
+        embeds the words the word bridge will look up: the engine has a fixed cost per call."""
+        words = self.retriever.translations(text)
+        texts = [to_simplified(text)] + ([to_simplified(f"{text}（{'、'.join(words)}）")] if words else [])
+        bridged = self.retriever.words_to_embed(text)
+        vectors = self.embedder.embed_queries(texts + bridged)
+        self.retriever.remember_words(bridged, vectors[len(texts):])
+        return vectors[:1], vectors[len(texts) - 1:len(texts)]
+
     def retrieve(self, text: str, k: int, topic: str | None = None, mode: str = "hybrid") -> tuple[np.ndarray, Retrieval]:
         """The question's vector and its retrieval (mode 'dense' or 'lexical' for measurement)."""
-        qvec = self.embed_query(text)
-        return qvec, self.retriever.retrieve(text, self.search_vector(text, qvec), k, topic, mode)
+        qvec, search = self.embed_question(text)
+        return qvec, self.retriever.retrieve(text, search, k, topic, mode)
 
     def vote(self, qvec: np.ndarray, retrieval: Retrieval) -> TopicVote:
         return self.voter.vote(qvec, retrieval.neighbours, retrieval.vote_tokens)

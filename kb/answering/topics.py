@@ -94,7 +94,10 @@ class TopicVoter:
         """Extra labelled examples (user topic corrections) that the vote uses from now on."""
         base_vectors, base_topics, base_texts = self._base
         vectors = np.asarray(vectors, np.float32).reshape(-1, base_vectors.shape[1])
-        state = (np.vstack([base_vectors, vectors]), base_topics + list(topics), len(base_topics),
+        labels = base_topics + list(topics)
+        onehot = np.zeros((len(labels), len(self.topic_ids)))
+        onehot[np.arange(len(labels)), [self.topic_ids.index(t) for t in labels]] = 1.0
+        state = (np.vstack([base_vectors, vectors]), onehot, len(base_topics),
                  LexicalIndex([tokenize(t) for t in base_texts + list(texts)]))
         with self._lock:
             self._state = state
@@ -103,9 +106,7 @@ class TopicVoter:
         """The question's topic. A user's correction of this very question (a near-identical stored question)
         decides it outright."""
         with self._lock:
-            vectors, topics, n_base, lexical = self._state
-        onehot = np.zeros((len(topics), len(self.topic_ids)))
-        onehot[np.arange(len(topics)), [self.topic_ids.index(t) for t in topics]] = 1.0
+            vectors, onehot, n_base, lexical = self._state
         dense = vectors @ qvec[0]
         corrected = np.flatnonzero(dense[n_base:] >= self.tuned["correction_match"]) + n_base
         if len(corrected):

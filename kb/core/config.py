@@ -29,6 +29,9 @@ class Settings:
     rrf_k: int = 30  # reciprocal-rank fusion constant (docs/quality.md, Fusion)
     # share of the winning topic below which the tag is marked uncertain
     uncertain_share: float = 0.5
+    # embeddings of texts every corpus shares (taxonomy examples, off-domain probes), kept across index folders
+    # (ingest/cache.py); "none" for none
+    shared_cache_dir: str = "~/.cache/kb"
     # approximate FAISS index above this many vectors (see docs/scale.md)
     ann_threshold: int = 50_000
     log_level: str = "WARNING"

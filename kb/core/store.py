@@ -82,8 +82,16 @@ class FaissStore:
             selector = faiss.IDSelectorBatch(np.asarray(rows, dtype=np.int64))
             params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, k)) \
                 if isinstance(self._index, faiss.IndexHNSW) else faiss.SearchParameters(sel=selector)
-        scores, ids = self._index.search(queries, k, params=params)
-        return scores, ids
+        if len(queries) > 1:
+            return self._index.search(queries, k, params=params)
+        # One query runs on one OpenMP thread: faiss's multi-threaded path for it is slower, more so on busy cores
+        # (docs/scale.md, Threads). The setting is the calling thread's own, and is put back.
+        previous = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+        try:
+            return self._index.search(queries, k, params=params)
+        finally:
+            faiss.omp_set_num_threads(previous)
 
     def vectors(self, rows: Sequence[int]) -> np.ndarray:
         return np.vstack([self._index.reconstruct(int(r)) for r in rows]) if len(rows) else np.zeros((0, self.dim), np.float32)

@@ -50,8 +50,14 @@ def heading_words(chunks: Sequence[Chunk]) -> list[frozenset[str]]:
         while n < min(len(prefix), len(c.title_path)) and prefix[n] == c.title_path[n]:
             n += 1
         shared[c.source] = prefix[:n]
-    return [frozenset(t for t in tokenize(" ".join(c.title_path[len(shared[c.source]):])) if not t.startswith("#"))
-            for c in chunks]
+    words: dict[str, frozenset[str]] = {}  # the chunks of one section share its headings: segment them once
+
+    def of(heading: str) -> frozenset[str]:
+        if heading not in words:
+            words[heading] = frozenset(t for t in tokenize(heading) if not t.startswith("#"))
+        return words[heading]
+
+    return [of(" ".join(c.title_path[len(shared[c.source]):])) for c in chunks]
 
 
 class Reranker:

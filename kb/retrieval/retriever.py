@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 
 import numpy as np
 
@@ -60,6 +61,16 @@ class Retrieval:
         return self.tokens[:len(self.tokens) - self.near_words]
 
 
+def best_positions(scores: np.ndarray, keep: np.ndarray, depth: int) -> list[int]:
+    """Positions where keep holds, highest score first (ties in position order), at most depth of them, without a
+    Python loop or a full sort over the corpus."""
+    candidates = np.flatnonzero(keep)
+    if len(candidates) > depth:  # only the depth best can be ranked: a partition finds them without a full sort
+        cut = len(candidates) - depth
+        candidates = candidates[scores[candidates] >= np.partition(scores[candidates], cut)[cut]]
+    return candidates[np.argsort(-scores[candidates], kind="stable")][:depth].tolist()
+
+
 class Retriever:
     """Dense + lexical retrieval over one loaded build."""
 
@@ -79,6 +90,7 @@ class Retriever:
         self._bridge = lru_cache(maxsize=1024)(lambda question: tuple(
             t for name in self.expander.glossary.bridge(question) for t in tokenize(name) if t in lexical.vocab))
         self.word_bridge = word_bridge
+        self._tokens = lru_cache(maxsize=1024)(lambda question: tuple(tokenize(question)))  # segmented once per question
         self._near_words = lru_cache(maxsize=1024)(self._bridge_words)
 
     def translations(self, question: str) -> list[str]:
@@ -97,11 +109,21 @@ class Retriever:
     def lexical_query(self, question: str) -> tuple[list[str], float]:
         """The question's lexical tokens (plus Chinese translations when it is in English) and the weight of the
         lexical ranking in the fusion."""
-        tokens = tokenize(question)
+        tokens = list(self._tokens(question))
         if mostly_english(question):
             extra = list(self._expand(question))
             return (tokens + extra, self.english_lexical_weight) if extra else (tokens, 1.0)
-        return tokens + list(self._bridge(question)) + list(self._near_words(tuple(tokens))), 1.0
+        return tokens + list(self._bridge(question)) + list(self._near_words(self._tokens(question))), 1.0
+
+    def words_to_embed(self, question: str) -> list[str]:
+        """The question's words whose vectors the word bridge will need and does not have (none for English)."""
+        if self.word_bridge is None or mostly_english(question):
+            return []
+        return self.word_bridge.not_cached(self.word_bridge.unknown(self._tokens(question), self.lexical.vocab))
+
+    def remember_words(self, words: list[str], vectors: np.ndarray) -> None:
+        if self.word_bridge is not None:
+            self.word_bridge.remember(words, vectors)
 
     def _bridge_words(self, tokens: tuple[str, ...]) -> tuple[str, ...]:
         """Corpus words nearest in meaning to the question's words that the corpus never uses (wordbridge.py)."""
@@ -120,8 +142,8 @@ class Retriever:
         tokens, lex_weight = self.lexical_query(question)
         lex = self.lexical.scores(tokens, None if mask is None else mask.astype(np.float32))
         eligible = np.ones(len(dense), bool) if mask is None else mask
-        dense_rank = [int(i) for i in np.argsort(-dense) if dense[i] > -1 and eligible[i]][:DEPTH]
-        lex_rank = [int(i) for i in np.argsort(-lex) if lex[i] > 0 and eligible[i]][:DEPTH]
+        dense_rank = best_positions(dense, (dense > -1) & eligible, DEPTH)
+        lex_rank = best_positions(lex, (lex > 0) & eligible, DEPTH)
         return FirstStage(dense, qscore, tokens, lex_weight, lex, eligible, dense_rank, lex_rank)
 
     def fuse(self, first: FirstStage) -> dict[int, float]:
@@ -149,8 +171,9 @@ class Retriever:
             order = list(single)
         # Pad with the remaining eligible chunks by dense score so a result always has k sources.
         if len(order) < k:
-            extra = [int(i) for i in np.argsort(-dense) if eligible[i] and int(i) not in fused]
-            order += extra[: k - len(order)]
+            unranked = eligible.copy()
+            unranked[list(fused)] = False
+            order += best_positions(dense, unranked, k - len(order))
         ranked = collapse_twins(order, self.data.chunks)
 
         def hit(p: int) -> Hit:
@@ -159,10 +182,11 @@ class Retriever:
 
         hits = [hit(p) for p in defer_covered(ranked, self.parent_of)[:k]]
         # The topic vote reads the ranking as if there were no parent chunks (a parent votes as a broader section).
-        neighbours = [hit(p) for p in ranked if self.data.chunks[p].kind != "parent"][:k] if self.parent_of else hits
+        neighbours = ([hit(p) for p in islice((p for p in ranked if self.data.chunks[p].kind != "parent"), k)]
+                      if self.parent_of else hits)
         dense_top = float(dense[eligible].max()) if eligible.any() else -1.0
         lex_top = float(lex.max()) if len(lex) else 0.0
-        near = 0 if mostly_english(question) else len(self._near_words(tuple(tokenize(question))))
+        near = 0 if mostly_english(question) else len(self._near_words(self._tokens(question)))
         agree = bool(first.dense_rank) and bool(first.lex_rank) and first.dense_rank[0] == first.lex_rank[0]
         head = [float(dense[p]) for p in first.dense_rank[:HEAD]]
         return Retrieval(hits, dense_top, lex_top, first.tokens, neighbours, near, agree, head)

@@ -109,6 +109,19 @@ class WordBridge:
                 self._cache.popitem(last=False)
         return np.ascontiguousarray(out, dtype=np.float32)
 
+    def not_cached(self, words: Sequence[str]) -> list[str]:
+        """Those of the words (the first MAX_WORDS, as bridge() takes them) whose vectors bridge() would embed."""
+        with self._lock:
+            return [w for w in list(words)[:MAX_WORDS] if w not in self._cache]
+
+    def remember(self, words: Sequence[str], vectors: np.ndarray) -> None:
+        """Keep vectors of words embedded elsewhere (with the question, in one engine call), so bridge() skips them."""
+        with self._lock:
+            for w, v in zip(words, vectors):
+                self._cache[w] = v
+            while len(self._cache) > CACHED_WORDS:
+                self._cache.popitem(last=False)
+
     def unknown(self, tokens: Sequence[str], vocab: dict[str, int] | set[str]) -> list[str]:
         """The question's Chinese content words that neither the lexical index nor the bridge vocabulary knows."""
         return [t for t in dict.fromkeys(tokens)

@@ -1,7 +1,10 @@
-"""Ranking helpers: reciprocal-rank fusion, twin collapsing, parent chunks."""
+"""Ranking helpers: reciprocal-rank fusion, twin collapsing, parent chunks, first-stage ranking."""
+import numpy as np
+
 from kb.core.schema import Chunk
 from kb.retrieval.fusion import collapse_twins, defer_covered, parents_of, rrf_fuse
 from kb.retrieval.rerank import heading_words, is_summary
+from kb.retrieval.retriever import best_positions
 
 
 def chunk(i: int, text: str, group: str = "", entry: str = "") -> Chunk:
@@ -152,3 +155,22 @@ def test_the_faq_entry_that_answers_leads_the_sources(kb):
     ans = kb.ask("训练模型的过程中有哪些安全风险？")
     assert ans.match == "faq" and ans.sources[0].title == ans.title == "关于 AI 的小白 FAQ › 模型训练时可能存在哪些安全隐患？"
     assert len({s.chunk_id for s in ans.sources}) == len(ans.sources)  # moved, not duplicated
+
+
+def test_best_positions_match_a_full_sort_with_ties_in_corpus_order():
+    rng = np.random.default_rng(0)
+    scores = rng.integers(0, 20, 5000).astype(np.float32)  # many ties
+    keep = rng.random(5000) < 0.7
+    full = [int(i) for i in np.argsort(-scores, kind="stable") if keep[i]]
+    assert best_positions(scores, keep, 100) == full[:100]
+    assert best_positions(scores, keep, 10_000) == full
+    assert best_positions(scores, np.zeros(5000, bool), 10) == []
+
+
+def test_one_engine_call_gives_the_vectors_of_separate_calls(kb):
+    for question in ("Why do people call LLMs black boxes?", "推論時效能不好怎麼辦？"):
+        qvec, search = kb.embed_question(question)
+        alone = kb.embed_query(question)
+        assert np.array_equal(qvec, alone)
+        assert np.array_equal(search, kb.search_vector(question, alone))
+
