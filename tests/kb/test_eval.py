@@ -8,17 +8,17 @@ from tests.conftest import EVAL_SETS
 DEV = ROOT.parent / "shared" / "eval" / "dev_qa.jsonl"
 
 FLOORS = {  # the last key is the most false abstentions allowed
-    "fresh4.jsonl": {"recall@5": 0.87, "mrr@10": 0.72, "topic_accuracy": 0.88, "oos_abstention": 0.75, "false": 3},
-    "fresh5.jsonl": {"recall@5": 0.92, "mrr@10": 0.73, "topic_accuracy": 0.89, "oos_abstention": 0.75, "false": 3},
-    "fresh6.jsonl": {"recall@5": 0.94, "mrr@10": 0.88, "topic_accuracy": 0.92, "oos_abstention": 0.95, "false": 3},
-    "fresh7.jsonl": {"recall@5": 0.91, "mrr@10": 0.84, "topic_accuracy": 0.93, "oos_abstention": 0.9, "false": 3},
-    "fresh8.jsonl": {"recall@5": 0.93, "mrr@10": 0.82, "topic_accuracy": 0.91, "oos_abstention": 0.95, "false": 2},
-    "fresh9.jsonl": {"recall@5": 0.92, "mrr@10": 0.83, "topic_accuracy": 0.87, "oos_abstention": 0.75, "false": 2},
+    "fresh4.jsonl": {"recall@5": 0.87, "mrr@10": 0.72, "topic_accuracy": 0.88, "oos_abstention": 0.95, "false": 2},
+    "fresh5.jsonl": {"recall@5": 0.92, "mrr@10": 0.73, "topic_accuracy": 0.89, "oos_abstention": 0.95, "false": 5},
+    "fresh6.jsonl": {"recall@5": 0.94, "mrr@10": 0.88, "topic_accuracy": 0.92, "oos_abstention": 0.95, "false": 6},
+    "fresh7.jsonl": {"recall@5": 0.91, "mrr@10": 0.84, "topic_accuracy": 0.93, "oos_abstention": 0.95, "false": 2},
+    "fresh8.jsonl": {"recall@5": 0.93, "mrr@10": 0.82, "topic_accuracy": 0.91, "oos_abstention": 0.95, "false": 3},
+    "fresh9.jsonl": {"recall@5": 0.92, "mrr@10": 0.83, "topic_accuracy": 0.87, "oos_abstention": 0.85, "false": 3},
     "fresh10.jsonl": {"recall@5": 0.92, "mrr@10": 0.80, "topic_accuracy": 0.90, "oos_abstention": 0.95, "false": 2},
-    "names.jsonl": {"recall@5": 0.80, "mrr@10": 0.68, "oos_abstention": 0.8, "false": 4},
-    "names2.jsonl": {"recall@5": 0.66, "mrr@10": 0.55, "oos_abstention": 0.55, "false": 8},
-    "names3.jsonl": {"recall@5": 0.64, "mrr@10": 0.60, "topic_accuracy": 0.92, "oos_abstention": 0.7, "false": 9},
-    "near.jsonl": {"oos_abstention": 0.58, "near_domain_refused": 0.38, "false": 0},
+    "names.jsonl": {"recall@5": 0.80, "mrr@10": 0.68, "oos_abstention": 0.9, "false": 7},
+    "names2.jsonl": {"recall@5": 0.66, "mrr@10": 0.55, "oos_abstention": 0.75, "false": 9},
+    "names3.jsonl": {"recall@5": 0.64, "mrr@10": 0.60, "topic_accuracy": 0.92, "oos_abstention": 0.8, "false": 12},
+    "near.jsonl": {"oos_abstention": 0.8, "near_domain_refused": 0.7, "false": 0},
 }
 
 
@@ -57,4 +57,4 @@ def test_second_corpus_floor(tmp_path_factory):
     build_index(settings(index, SECOND_CORPUS))
     metrics = evaluate_file(KnowledgeBase.load(settings(index, SECOND_CORPUS)), ROOT / "data" / "eval" / "so-large-lm" / "heldout.jsonl")
     assert metrics["recall@5"] >= 0.92 and metrics["mrr@10"] >= 0.88 and metrics["false_abstentions"] <= 1
-    assert metrics["oos_abstention"] >= 0.7 and metrics["near_domain_refused"] >= 0.5
+    assert metrics["oos_abstention"] >= 0.85 and metrics["near_domain_refused"] >= 0.7
