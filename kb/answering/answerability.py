@@ -266,10 +266,13 @@ class Answerability:
         as a whole phrase (plural or hyphenated too)."""
         if not _LATIN_WORD.search(name):
             return _contains(self.vocab, name)
+        parts = [w for w in re.split(r"[\s\-]+", fold(name)) if w]
+        if not parts or not all(w in self.vocab or w + "s" in self.vocab for w in parts):
+            return False  # a word the corpus never uses: no need to scan its text for the phrase
         if self._lower_text is None:
             self._lower_text = unicodedata.normalize("NFKC", "\n".join(self.chunk_texts)).lower()
-        words = [re.escape(w) for w in re.split(r"[\s\-]+", fold(name)) if w]
-        return bool(words) and re.search(r"(?<![a-z0-9])" + r"[\s\-]?".join(words) + r"s?(?![a-z0-9])",
+        words = [re.escape(w) for w in parts]
+        return re.search(r"(?<![a-z0-9])" + r"[\s\-]?".join(words) + r"s?(?![a-z0-9])",
                                          self._lower_text) is not None
 
     def features(self, question: str, qvec: np.ndarray, terms: dict[str, float], positions: Sequence[int],
