@@ -23,13 +23,14 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from kb.core.textnorm import STOPWORDS, _jieba, fold, general_idf, mostly_english
+from kb.core.textnorm import STOPWORDS, _jieba, fold, general_idf, mostly_english, tokenize
 from kb.core.wordlists import phrases, words
 from kb.retrieval.wordbridge import FUNCTION_TAGS
 
 OFF_DOMAIN_LABEL = "_off_domain"
 TOP_PASSAGES = 3  # passages whose words count as what the answer says
 MAX_MISSING = 3  # missing terms named to the user
+MAX_JOINED_PARTS = 5  # a longer Latin name is looked up only as written and as one word
 SALIENT = 0.6  # a term at least this share of the median IDF is informative enough to name as missing
 NOUN_TAGS = ("n", "vn", "eng", "j")  # jieba tags of concept words: nouns (n, nr, nz...), verbal nouns, English, abbreviations
 UNLISTED = 0.5  # weight, as a share of the median IDF, of a Chinese word jieba's IDF table lacks (mostly a mis-split)
@@ -203,12 +204,13 @@ class Answerability:
     def __init__(self, vocab: Sequence[str] | dict, chunk_texts: Sequence[str], chunk_tokens: Sequence[Sequence[str]],
                  probe_vectors: np.ndarray, probe_texts: Sequence[str], tuned: dict,
                  synonyms: Callable[[str], Sequence[str]],
-                 concepts: Callable[[str], Sequence[tuple[str, Sequence[str]]]] = lambda q: ()) -> None:
+                 concepts: Callable[[str], Sequence[tuple[str, Sequence[str]]]] = lambda q: (),
+                 chunks_with: Callable[[str], Sequence[int]] | None = None) -> None:
         self.vocab = vocab
         self.chunk_texts = chunk_texts
         self.concepts = concepts  # a question -> the glossary concepts it names: (its name for one, all of its names)
         self._mentioned: dict[tuple[str, ...], bool] = {}
-        self._lower_text: str | None = None
+        self._chunks_with = chunks_with  # a token -> the chunks whose tokens include it (the lexical postings)
         self.chunk_tokens = chunk_tokens
         self.tuned = tuned
         self.synonyms = synonyms  # a term -> corpus words of the same meaning (glossary, translations, word bridge)
@@ -267,13 +269,35 @@ class Answerability:
         if not _LATIN_WORD.search(name):
             return _contains(self.vocab, name)
         parts = [w for w in re.split(r"[\s\-]+", fold(name)) if w]
-        if not parts or not all(w in self.vocab or w + "s" in self.vocab for w in parts):
-            return False  # a word the corpus never uses: no need to scan its text for the phrase
-        if self._lower_text is None:
-            self._lower_text = unicodedata.normalize("NFKC", "\n".join(self.chunk_texts)).lower()
-        words = [re.escape(w) for w in parts]
-        return re.search(r"(?<![a-z0-9])" + r"[\s\-]?".join(words) + r"s?(?![a-z0-9])",
-                                         self._lower_text) is not None
+        phrase = re.compile(r"(?<![a-z0-9])" + r"[\s\-]?".join(map(re.escape, parts)) + r"s?(?![a-z0-9])")
+        return any(phrase.search(unicodedata.normalize("NFKC", self.chunk_texts[i]).lower())
+                   for i in self._phrase_candidates(parts))
+
+    def _phrase_candidates(self, parts: list[str]) -> list[int]:
+        """The chunks that can hold a Latin phrase, from the lexical postings rather than a scan of the corpus text:
+        for each way of writing adjacent words as one (byte-pair, bytepair), the chunks with all of its tokens."""
+        def having(token: str) -> set[int]:
+            return {int(i) for t in (token, token + "s") for i in self._postings(t)}
+
+        found: set[int] = set()
+        joins = range(2 ** (len(parts) - 1)) if len(parts) <= MAX_JOINED_PARTS else (0, 2 ** (len(parts) - 1) - 1)
+        for mask in joins:
+            runs = [parts[0]]
+            for k, word in enumerate(parts[1:]):
+                runs[-1:] = [runs[-1] + word] if mask >> k & 1 else [runs[-1], word]
+            tokens = [t for run in runs for t in tokenize(run) if not t.startswith("#")]
+            if tokens:  # all stop words: the tokenizer dropped them and they cannot narrow
+                found |= set.intersection(*map(having, tokens))
+        return sorted(found)
+
+    def _postings(self, token: str) -> Sequence[int]:
+        if self._chunks_with is None:  # no lexical index given: build postings from the chunk tokens once
+            index: dict[str, list[int]] = {}
+            for i, toks in enumerate(self.chunk_tokens):
+                for t in toks:
+                    index.setdefault(t, []).append(i)
+            self._chunks_with = lambda t: index.get(t, ())
+        return self._chunks_with(token)
 
     def features(self, question: str, qvec: np.ndarray, terms: dict[str, float], positions: Sequence[int],
                  dense_head: Sequence[float], agree: bool, question_match: float) -> tuple[dict[str, float], list[str]]:

@@ -81,15 +81,21 @@ class LexicalIndex:
         tid = self._vocab.get(token) if token else None
         return 0.0 if tid is None else float(self._idf[tid])
 
+    def chunks_with(self, token: str) -> np.ndarray:
+        """Positions of the chunks that contain the token (ascending when the postings are sorted)."""
+        tid = self._vocab.get(token) if token else None
+        if tid is None:
+            return np.zeros(0, dtype=np.int64)
+        return np.asarray(self._postings[self._indptr[tid]:self._indptr[tid + 1]], dtype=np.int64)
+
     def chunks_with_all(self, tokens: Sequence[str]) -> np.ndarray:
         """Positions of the chunks that contain every one of the tokens (empty if any token is unknown)."""
         found: np.ndarray | None = None
         for tok in dict.fromkeys(tokens):
-            tid = self._vocab.get(tok) if tok else None
-            if tid is None:
+            if tok not in self._vocab:
                 return np.zeros(0, dtype=np.int64)
-            docs = self._postings[self._indptr[tid]:self._indptr[tid + 1]]
-            found = docs if found is None else np.intersect1d(found, docs, assume_unique=True)
+            docs = self.chunks_with(tok)
+            found = docs if found is None else np.intersect1d(found, docs)
             if len(found) == 0:
                 break
         return np.zeros(0, dtype=np.int64) if found is None else np.asarray(found, dtype=np.int64)
