@@ -38,7 +38,19 @@ def running_app(index_dir: Path, log_dir: Path, env: dict[str, str] | None = Non
         log.close()
 
 
-def launch_chromium(playwright):
-    """Headless Debian chromium, with the flags this machine's closed network needs."""
+@contextmanager
+def browser_page(url: str) -> Iterator:
+    """A Playwright page of headless Debian chromium (with the flags this machine's closed network needs), opened
+    at url; the browser is always closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
     ARTIFACTS.mkdir(exist_ok=True)
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.set_default_timeout(STEP_MS)
+            page.goto(url, timeout=STEP_MS)
+            yield page
+        finally:
+            browser.close()
