@@ -57,7 +57,8 @@ class KnowledgeBase:
         self.calibration = calibration or load_calibration(data.manifest["embedder"]["name"])
         self.lexical = LexicalIndex(data.tokens)
         bridge_at = self.calibration["retrieval"]["word_bridge_min_csls"]
-        word_bridge = (WordBridge(data.words, data.word_vectors, data.word_hub, embedder.embed_queries, bridge_at)
+        word_bridge = (WordBridge(data.words, data.word_vectors, data.word_hub, embedder.embed_queries, bridge_at,
+                                  self.calibration["retrieval"]["word_bridge_max_words"])
                        if bridge_at is not None and data.words else None)
         self.retriever = Retriever(data, self.lexical, self.calibration, settings.rrf_k, word_bridge=word_bridge)
         self.topic_ids = [t for t, _ in data.topics]

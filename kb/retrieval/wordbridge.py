@@ -26,7 +26,6 @@ from kb.core.textnorm import _jieba
 NEIGHBOURS = 10  # K in r(x): neighbourhood size for the density correction
 PER_WORD = 2  # corpus words added per unknown question word
 CANDIDATES = 30  # nearest words by cosine that CSLS re-orders
-MAX_WORDS = 2  # unknown words bridged per question: each costs an embedding
 CACHED_WORDS = 4096  # vectors of recently seen unknown words kept, so a recurring word is embedded once
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
 # jieba part-of-speech classes of words that name no subject (numerals, pronouns, adverbs, particles...):
@@ -78,7 +77,7 @@ class WordBridge:
     """Nearest corpus words (by CSLS) for question words outside the corpus vocabulary."""
 
     def __init__(self, words: Sequence[str], vectors: np.ndarray, hub: np.ndarray,
-                 embed: Callable[[list[str]], np.ndarray], threshold: float) -> None:
+                 embed: Callable[[list[str]], np.ndarray], threshold: float, max_words: int = 2) -> None:
         import faiss
 
         self.words = list(words)
@@ -86,6 +85,7 @@ class WordBridge:
         self._hub = np.asarray(hub, np.float32)
         self._embed = embed
         self.threshold = threshold
+        self.max_words = max_words  # unknown words bridged per question: each costs an embedding
         self._index = faiss.IndexFlatIP(vectors.shape[1]) if len(self.words) else None
         if self._index is not None:
             self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
@@ -110,9 +110,9 @@ class WordBridge:
         return np.ascontiguousarray(out, dtype=np.float32)
 
     def not_cached(self, words: Sequence[str]) -> list[str]:
-        """Those of the words (the first MAX_WORDS, as bridge() takes them) whose vectors bridge() would embed."""
+        """Those of the words (the first max_words, as bridge() takes them) whose vectors bridge() would embed."""
         with self._lock:
-            return [w for w in list(words)[:MAX_WORDS] if w not in self._cache]
+            return [w for w in list(words)[:self.max_words] if w not in self._cache]
 
     def remember(self, words: Sequence[str], vectors: np.ndarray) -> None:
         """Keep vectors of words embedded elsewhere (with the question, in one engine call), so bridge() skips them."""
@@ -129,7 +129,7 @@ class WordBridge:
 
     def bridge(self, words: Sequence[str]) -> list[str]:
         """Corpus words of the same meaning as these words (at most PER_WORD each, best first)."""
-        words = list(words)[:MAX_WORDS]
+        words = list(words)[:self.max_words]
         if not words or self._index is None:
             return []
         k = min(CANDIDATES, len(self.words))

@@ -25,7 +25,7 @@ def test_hubness_is_the_mean_cosine_to_the_nearest_other_words():
     assert np.isclose(r[3], max(float(vecs[3] @ vecs[j]) for j in range(3)))
 
 
-def _bridge(threshold: float = 0.0) -> tuple[WordBridge, list[list[str]]]:
+def _bridge(threshold: float = 0.0, max_words: int = 2) -> tuple[WordBridge, list[list[str]]]:
     # "领域" is a hub, equally close to every other word; "胡说" is unlike every corpus word.
     words = ["医疗", "领域", "推理", "流水线"]
     vecs = _unit([1, 0, 0, 0], [1, 1, 1, 0], [0, 1, 0, 0], [0, 0, 1, 0])
@@ -36,7 +36,7 @@ def _bridge(threshold: float = 0.0) -> tuple[WordBridge, list[list[str]]]:
         calls.append(list(texts))
         return _unit(*[queries[t] for t in texts])
 
-    return WordBridge(words, vecs, hubness(vecs, k=2), embed, threshold), calls
+    return WordBridge(words, vecs, hubness(vecs, k=2), embed, threshold, max_words), calls
 
 
 def test_bridge_takes_the_nearest_words_and_drops_weak_matches():
@@ -67,6 +67,12 @@ def test_a_recurring_word_is_embedded_once():
     bridge.bridge(["医院"])
     bridge.bridge(["医院", "胡说"])
     assert calls == [["医院"], ["胡说"]]
+
+
+def test_only_the_first_max_words_unknown_words_are_bridged():
+    bridge, calls = _bridge(max_words=1)
+    assert bridge.not_cached(["胡说", "医院"]) == ["胡说"]
+    assert bridge.bridge(["胡说", "医院"]) == [] and calls == [["胡说"]]
 
 
 def test_an_empty_vocabulary_bridges_nothing():
