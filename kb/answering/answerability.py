@@ -9,9 +9,10 @@ The features compare the question with this corpus only through its own retrieva
 dense and lexical agree), its vocabulary and generic off-domain probes (kb/data/off_domain_probes.txt). Two
 logistic models over them, one for answered-or-not and one for related-or-out-of-scope, are fitted on labelled
 questions of two corpora by benchmarks/fit_answerability.py; their weights live in the embedder's calibration.
-A question that names a machine-learning concept of the glossary (kb/data/ml_glossary.tsv) that the corpus never
-mentions by any of its names must clear a higher, fitted threshold to be answered; below it, it is related, naming
-that concept: a corpus seldom explains what it never names.
+A question that names a machine-learning concept of the glossary (kb/data/ml_glossary.tsv), or singles out a term
+by quoting it or glossing it in brackets, that the corpus never mentions by any of its names must clear a higher,
+fitted threshold to be answered; below it, it is related, naming that concept: a corpus seldom explains what it
+never names.
 """
 from __future__ import annotations
 
@@ -77,6 +78,12 @@ def covered_probes(probe_vectors: np.ndarray, corpus_vectors: np.ndarray, thresh
 
 
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+")
+# A term the asker singles out: quoted, or glossed in Latin script in brackets after its Chinese name.
+_QUOTED = re.compile(r"[“「『\"]([^”」』\"\n]{2,16})[”」』\"]")
+_CJK_TAIL = re.compile(r"[\u4e00-\u9fff]+\s*$")
+_JOINED = re.compile(r"\s*[+&/、]\s*")
+GLOSS_WORDS = 2  # jieba words before a bracketed Latin gloss taken as the term's Chinese name
+_GLOSSED = re.compile(r"[（(]\s*([A-Za-z][A-Za-z0-9 .+/\-]{1,40}?)\s*[）)]")
 _NAME_LIKE = re.compile(r"[A-Z0-9]")
 
 
@@ -175,6 +182,36 @@ def _contains(tokens: frozenset[str] | set[str] | dict, term: str) -> bool:
     return not term.isascii() and all("#" + term[i:i + 2] in tokens for i in range(len(term) - 1))
 
 
+def singled_out(question: str) -> list[tuple[str, list[str]]]:
+    """The terms a Chinese question singles out, each with the names it goes by: a quoted term (not a quoted
+    utterance: no pronoun or question word), and a Latin gloss in brackets with the Chinese words just before it."""
+    if mostly_english(question):
+        return []
+    out = []
+    for term in _QUOTED.findall(question):
+        if not any(tag.startswith("r") for _, tag in _tagged(fold(term))):
+            out.append((term, [fold(term)]))
+    for match in _GLOSSED.finditer(question):
+        before = fold(question[:match.start()]).rstrip()
+        run = _CJK_TAIL.search(before)
+        words = _tagged(run.group(0)) if run else []
+        name: list[str] = []
+        while words and len(name) < GLOSS_WORDS and not words[-1][1].startswith(FUNCTION_TAGS):
+            name.insert(0, words.pop()[0])
+        chinese = "".join(name)
+        if _EXAMPLE_BEFORE.search(before[:len(before) - len(chinese)]):
+            continue  # 用百川（Baichuan）模型……: an example or a tool, not what is asked
+        out.append((match.group(1), [fold(match.group(1))] + ([chinese] if len(chinese) >= 2 else [])))
+    return out
+
+
+def _tagged(text: str) -> list[tuple[str, str]]:
+    _jieba()
+    import jieba.posseg
+
+    return [(pair.word, pair.flag) for pair in jieba.posseg.lcut(text) if pair.word.strip()]
+
+
 def no_content() -> "Decision":
     """The decision for a question without a single informative word ("？？？", "😀😀😀")."""
     return Decision("out_of_scope", "no_content", MESSAGES["no_content"])
@@ -253,9 +290,10 @@ class Answerability:
             missing, features, p)
 
     def absent_concepts(self, question: str) -> list[str]:
-        """The glossary concepts the question names (as it names them) that the corpus mentions by none of their names."""
+        """The glossary concepts the question names (as it names them), and the terms it quotes or glosses, that the
+        corpus mentions by none of their names."""
         out = []
-        for asked, names in self.concepts(question):
+        for asked, names in [*self.concepts(question), *singled_out(question)]:
             key = tuple(names)
             if key not in self._mentioned:
                 self._mentioned[key] = any(self.mentions(n) for n in names)
@@ -264,6 +302,11 @@ class Answerability:
         return out[:MAX_MISSING]
 
     def mentions(self, name: str) -> bool:
+        if _JOINED.search(name):  # 预训练+微调: each part
+            return all(self.mentions(part) for part in _JOINED.split(name) if part.strip())
+        return self._mentions(name.strip())
+
+    def _mentions(self, name: str) -> bool:
         """The corpus uses the name: a Chinese one as a word or an unbroken chain of its character bigrams, a Latin one
         as a whole phrase (plural or hyphenated too)."""
         if not _LATIN_WORD.search(name):

@@ -4,7 +4,7 @@ import random
 import numpy as np
 import pytest
 
-from kb.answering.answerability import FEATURES, Answerability, asked_names, salient_terms
+from kb.answering.answerability import FEATURES, Answerability, asked_names, salient_terms, singled_out
 from kb.core.textnorm import tokenize
 from kb.retrieval.crosslingual import Glossary
 
@@ -90,6 +90,22 @@ def test_a_concept_the_corpus_never_names_is_absent_by_the_questions_own_name():
     corpus = over("模型推理时避免重复计算；训练时使用标签和平滑的学习率曲线。")
     assert corpus.absent_concepts("What is a KV cache and why does it help?") == ["kv cache"]
     assert corpus.absent_concepts("标签平滑有什么用？") == ["标签平滑"]  # its two words apart are not the concept
+
+
+def test_a_term_the_question_quotes_or_glosses_is_checked_like_a_concept():
+    corpus = over("注意力会汇聚信息，推理时用滑动窗口处理长文本；函数调用让模型使用外部工具。")
+    assert corpus.absent_concepts("长文本里的“注意力汇聚”是什么？") == ["注意力汇聚"]
+    assert corpus.absent_concepts("位置插值（position interpolation）要怎么做？") == ["position interpolation"]
+    # named in Chinese just before the gloss: the corpus has it
+    assert corpus.absent_concepts("函数调用（Function Calling）怎么用？") == []
+
+
+def test_quoted_utterances_examples_and_english_questions_single_out_nothing():
+    assert singled_out("拍张照片问模型“图里有什么”，这种技术能用在哪些地方？") == []  # an utterance, not a term
+    assert singled_out("用百川（Baichuan）模型生成摘要，怎么判断好坏？") == []  # a tool in an example position
+    assert singled_out('What does "closed-book" question answering mean?') == []  # English quotes are everyday
+    assert singled_out("“预训练+微调”是谁提出的？") == [("预训练+微调", ["预训练+微调"])]
+    assert over("先预训练，再微调。").absent_concepts("“预训练+微调”是谁提出的？") == []  # each part is mentioned
 
 
 def test_a_question_about_a_concept_the_corpus_never_names_is_related_naming_it(kb):
