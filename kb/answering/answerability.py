@@ -149,13 +149,9 @@ def asked_names(question: str) -> set[str]:
 def content_words(question: str) -> tuple[tuple[str, str], ...]:
     """(word, part of speech) of the question's content words: jieba's tagged segmentation without stop words,
     function words, punctuation and single characters. Cached: ask() checks for content before deciding."""
-    _jieba()
-    import jieba.posseg
-
     english_stop = words("english_stopwords")
     out = {}
-    for pair in jieba.posseg.lcut(fold(question)):
-        word, tag = pair.word.strip(), pair.flag
+    for word, tag in _tagged(fold(question)):
         tag = "eng" if _LATIN_WORD.search(word) else tag  # F1, H100, kv: a Latin word is a name or a term
         if (len(word) >= 2 and word not in STOPWORDS and word not in english_stop and any(ch.isalnum() for ch in word)
                 and (tag == "eng" or not tag.startswith(FUNCTION_TAGS))):
@@ -209,7 +205,7 @@ def _tagged(text: str) -> list[tuple[str, str]]:
     _jieba()
     import jieba.posseg
 
-    return [(pair.word, pair.flag) for pair in jieba.posseg.lcut(text) if pair.word.strip()]
+    return [(pair.word.strip(), pair.flag) for pair in jieba.posseg.lcut(text) if pair.word.strip()]
 
 
 def no_content() -> "Decision":
@@ -241,8 +237,8 @@ class Answerability:
     def __init__(self, vocab: Sequence[str] | dict, chunk_texts: Sequence[str], chunk_tokens: Sequence[Sequence[str]],
                  probe_vectors: np.ndarray, probe_texts: Sequence[str], tuned: dict,
                  synonyms: Callable[[str], Sequence[str]],
-                 concepts: Callable[[str], Sequence[tuple[str, Sequence[str]]]] = lambda q: (),
-                 chunks_with: Callable[[str], Sequence[int]] | None = None) -> None:
+                 concepts: Callable[[str], Sequence[tuple[str, Sequence[str]]]],
+                 chunks_with: Callable[[str], Sequence[int]]) -> None:
         self.vocab = vocab
         self.chunk_texts = chunk_texts
         self.concepts = concepts  # a question -> the glossary concepts it names: (its name for one, all of its names)
@@ -302,13 +298,13 @@ class Answerability:
         return out[:MAX_MISSING]
 
     def mentions(self, name: str) -> bool:
-        if _JOINED.search(name):  # 预训练+微调: each part
+        """The corpus uses the name: a Chinese one as a word or an unbroken chain of its character bigrams, a Latin one
+        as a whole phrase (plural or hyphenated too), a joined one (预训练+微调) by each of its parts."""
+        if _JOINED.search(name):
             return all(self.mentions(part) for part in _JOINED.split(name) if part.strip())
         return self._mentions(name.strip())
 
     def _mentions(self, name: str) -> bool:
-        """The corpus uses the name: a Chinese one as a word or an unbroken chain of its character bigrams, a Latin one
-        as a whole phrase (plural or hyphenated too)."""
         if not _LATIN_WORD.search(name):
             return _contains(self.vocab, name)
         parts = [w for w in re.split(r"[\s\-]+", fold(name)) if w]
@@ -320,7 +316,7 @@ class Answerability:
         """The chunks that can hold a Latin phrase, from the lexical postings rather than a scan of the corpus text:
         for each way of writing adjacent words as one (byte-pair, bytepair), the chunks with all of its tokens."""
         def having(token: str) -> set[int]:
-            return {int(i) for t in (token, token + "s") for i in self._postings(t)}
+            return {int(i) for t in (token, token + "s") for i in self._chunks_with(t)}
 
         found: set[int] = set()
         joins = range(2 ** (len(parts) - 1)) if len(parts) <= MAX_JOINED_PARTS else (0, 2 ** (len(parts) - 1) - 1)
@@ -332,15 +328,6 @@ class Answerability:
             if tokens:  # all stop words: the tokenizer dropped them and they cannot narrow
                 found |= set.intersection(*map(having, tokens))
         return sorted(found)
-
-    def _postings(self, token: str) -> Sequence[int]:
-        if self._chunks_with is None:  # no lexical index given: build postings from the chunk tokens once
-            index: dict[str, list[int]] = {}
-            for i, toks in enumerate(self.chunk_tokens):
-                for t in toks:
-                    index.setdefault(t, []).append(i)
-            self._chunks_with = lambda t: index.get(t, ())
-        return self._chunks_with(token)
 
     def features(self, question: str, qvec: np.ndarray, terms: dict[str, float], positions: Sequence[int],
                  dense_head: Sequence[float], agree: bool, question_match: float) -> tuple[dict[str, float], list[str]]:

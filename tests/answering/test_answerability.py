@@ -7,6 +7,7 @@ import pytest
 from kb.answering.answerability import FEATURES, Answerability, asked_names, salient_terms, singled_out
 from kb.core.textnorm import tokenize
 from kb.retrieval.crosslingual import Glossary
+from kb.retrieval.lexical import LexicalIndex
 
 
 def test_salient_terms_weigh_informative_words_over_common_ones():
@@ -77,7 +78,7 @@ def over(text: str) -> Answerability:
     """The decision's concept check over a one-passage corpus, with the real glossary."""
     tokens = set(tokenize(text))
     return Answerability(tokens, [text], [frozenset(tokens)], np.zeros((0, 384), np.float32), [], {}, lambda t: (),
-                         Glossary(set()).named)
+                         Glossary(set()).named, LexicalIndex([list(tokens)]).chunks_with)
 
 
 @pytest.mark.parametrize("corpus", ["推理时用键值缓存避免重复计算。", "Decoding reuses KV-caches to skip work."])
