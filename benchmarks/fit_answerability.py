@@ -89,7 +89,7 @@ def score(model: dict, x: np.ndarray, labels: list[str], decided: np.ndarray) ->
     if model["margin_floor"] is not None:
         english = x[:, FEATURES.index("english")] > 0
         floor = np.where(english, model["margin_floor"]["en"], model["margin_floor"]["zh"])
-        answered &= x[:, FEATURES.index("margin")] >= floor
+        answered &= (x[:, FEATURES.index("margin")] >= floor) | (p >= model["answered"]["absent_concept_threshold"])
     q = 1 / (1 + np.exp(-(z @ np.array(model["related"]["coef"]) + model["related"]["intercept"])))
     q[decided] = 1.0
     lab = np.array(labels)

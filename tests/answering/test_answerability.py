@@ -49,7 +49,8 @@ def test_a_name_given_as_an_example_is_not_what_is_asked():
 
 
 @pytest.mark.parametrize("question", ["k 折交叉验证具体怎么做", "梯度爆炸有什么办法限制住？", "为什么训练大模型需要大显存？",
-                                      "Why do people call LLMs black boxes?", "什么是F1分数？"])
+                                      "Why do people call LLMs black boxes?", "什么是F1分数？",
+                                      "What is fine-tuning and when should I use it?"])  # near everyday, but confident
 def test_in_scope_questions_are_answered(kb, question):
     ans = kb.ask(question)
     assert not ans.abstained and ans.status == "answered" and ans.missing_terms == []
