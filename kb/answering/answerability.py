@@ -85,6 +85,9 @@ _JOINED = re.compile(r"\s*[+&/、]\s*")
 GLOSS_WORDS = 2  # jieba words before a bracketed Latin gloss taken as the term's Chinese name
 _GLOSSED = re.compile(r"[（(]\s*([A-Za-z][A-Za-z0-9 .+/\-]{1,40}?)\s*[）)]")
 _NAME_LIKE = re.compile(r"[A-Z0-9]")
+# What follows a name and makes it a particular one: a version or size (Llama 3.1, GPT-4o, BFCL V2) or a capitalised
+# word (Ring Attention).
+_QUALIFIER = re.compile(r"(?:[ \-]|\.(?=[0-9]))(?:[0-9][A-Za-z0-9.]*[A-Za-z0-9]|[0-9]|[A-Z][a-z][A-Za-z0-9]*)(?![A-Za-z0-9])")
 
 
 
@@ -132,16 +135,20 @@ def asking_clause(question: str, english: bool) -> tuple[int, int]:
 
 def asked_names(question: str) -> set[str]:
     """The names the question asks about: written as names, in the asking clause, and not given as an example,
-    tool or place."""
+    tool or place; a name with its qualifier when it has one (llama 3.1, ring attention)."""
     folded, english = fold(question), mostly_english(question)
     first, last = asking_clause(question, english)
-    out = set()
+    out, taken = set(), 0
     for m in _LATIN_WORD.finditer(question):
         word = m.group(0)
+        if m.start() < taken:  # the qualifier of the name before it
+            continue
         if first <= m.start() < last and _name_like(word, m.start(), question, english) and not (
                 _EXAMPLE_BEFORE.search(folded[max(0, m.start() - 8):m.start()])
                 or _EXAMPLE_AFTER.search(folded[m.end():m.end() + 12])):
-            out.add(word.lower())
+            qualifier = _QUALIFIER.match(question, m.end())
+            taken = qualifier.end() if qualifier else m.end()
+            out.add(question[m.start():taken].lower())
     return out
 
 
@@ -298,6 +305,12 @@ class Answerability:
                 out.append(asked)
         return out[:MAX_MISSING]
 
+    def _named(self, name: str) -> bool:
+        """mentions(), remembered per build."""
+        if (name,) not in self._mentioned:
+            self._mentioned[(name,)] = self.mentions(name)
+        return self._mentioned[(name,)]
+
     def mentions(self, name: str) -> bool:
         """The corpus uses the name: a Chinese one as a word or an unbroken chain of its character bigrams, a Latin one
         as a whole phrase (plural or hyphenated too), a joined one (预训练+微调) by each of its parts."""
@@ -374,7 +387,7 @@ class Answerability:
             "missing_top": most_informative_missing(found_top),
             "missing_corpus": most_informative_missing(found_corpus),
             "missing_word": most_informative_missing(found_corpus, lambda t: not t.isascii() and t in idf),
-            "missing_name": float(any(not found_corpus[t] for t in terms if t in names)),
+            "missing_name": float(any(not found_corpus[n] if n in terms else not self._named(n) for n in names)),
             "lookup_unstated": float(lookup_unstated(question, [self.chunk_texts[p] for p in positions[:TOP_PASSAGES]])),
             "english": float(english),
         }, missing

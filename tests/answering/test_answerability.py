@@ -48,6 +48,20 @@ def test_a_name_given_as_an_example_is_not_what_is_asked():
     assert asked_names("我们用 TensorRT 部署，显存老是不够，怎么办？") == set()  # a scene-setting clause
 
 
+def test_a_name_is_asked_with_its_version_or_qualifier():
+    assert asked_names("Llama 3.1 405B 把上下文长度扩到多少了？") == {"llama 3.1"}
+    assert asked_names("Ring Attention 是怎么切分长序列的？") == {"ring attention"}
+    assert asked_names("Qwen2.5-72B 支持多长上下文？") == {"qwen2.5"}
+    assert asked_names("How does GPT use RLHF?") == {"gpt", "rlhf"}  # two names, not one
+
+
+def test_a_version_the_corpus_never_names_is_a_missing_name(kb):
+    assert kb.answerability.mentions("gpt-4") and not kb.answerability.mentions("gpt-4o")
+    for question, missing in (("GPT-4o 和 GPT-4 比有什么改进？", 1.0), ("GPT-4 有哪些改进？", 0.0)):
+        qvec, retrieval = kb.retrieve(question, 10)
+        assert kb.assess(question, qvec, retrieval).features["missing_name"] == missing
+
+
 @pytest.mark.parametrize("question", ["k 折交叉验证具体怎么做", "梯度爆炸有什么办法限制住？", "为什么训练大模型需要大显存？",
                                       "Why do people call LLMs black boxes?", "什么是F1分数？",
                                       "What is fine-tuning and when should I use it?"])  # near everyday, but confident
