@@ -31,6 +31,7 @@ from kb.retrieval.wordbridge import FUNCTION_TAGS
 OFF_DOMAIN_LABEL = "_off_domain"
 TOP_PASSAGES = 3  # passages whose words count as what the answer says
 MAX_MISSING = 3  # missing terms named to the user
+REMEMBERED_NAMES = 65536  # mention verdicts kept per build
 MAX_JOINED_PARTS = 5  # a longer Latin name is looked up only as written and as one word
 SALIENT = 0.6  # a term at least this share of the median IDF is informative enough to name as missing
 NOUN_TAGS = ("n", "vn", "eng", "j")  # jieba tags of concept words: nouns (n, nr, nz...), verbal nouns, English, abbreviations
@@ -298,18 +299,17 @@ class Answerability:
         corpus mentions by none of their names."""
         out = []
         for asked, names in [*self.concepts(question), *singled_out(question)]:
-            key = tuple(names)
-            if key not in self._mentioned:
-                self._mentioned[key] = any(self.mentions(n) for n in names)
-            if not self._mentioned[key] and asked not in out:
+            if not self._named(*names) and asked not in out:
                 out.append(asked)
         return out[:MAX_MISSING]
 
-    def _named(self, name: str) -> bool:
-        """mentions(), remembered per build."""
-        if (name,) not in self._mentioned:
-            self._mentioned[(name,)] = self.mentions(name)
-        return self._mentioned[(name,)]
+    def _named(self, *names: str) -> bool:
+        """The corpus mentions one of the names (remembered per build, within a bound: names come from user input)."""
+        if names not in self._mentioned:
+            if len(self._mentioned) >= REMEMBERED_NAMES:
+                self._mentioned.clear()
+            self._mentioned[names] = any(self.mentions(n) for n in names)
+        return self._mentioned[names]
 
     def mentions(self, name: str) -> bool:
         """The corpus uses the name: a Chinese one as a word or an unbroken chain of its character bigrams, a Latin one
