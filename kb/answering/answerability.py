@@ -276,11 +276,11 @@ class Answerability:
         x = (np.array([features[f] for f in self.tuned["features"]]) - self.tuned["mean"]) / self.tuned["scale"]
         p = _logit(self.tuned["answered"], x)
         doubted = self.tuned["answered"].get("absent_concept_threshold", 1.0)  # the bar when evidence speaks against
+        if absent and p < doubted:  # a named concept the corpus lacks: in the field, so related whatever the margin
+            return self.related(absent, features, p)
         floors = self.tuned.get("margin_floor")  # closer to everyday questions than almost any answerable one
         if floors is not None and features["margin"] < floors["en" if features["english"] else "zh"] and p < doubted:
             return Decision("out_of_scope", "off_domain", MESSAGES["off_domain"], [], features, p)
-        if absent and p < doubted:
-            return self.related(absent, features, p)
         if p >= self.tuned["answered"]["threshold"]:
             return Decision("answered", None, "", [], features, p)
         if _logit(self.tuned["related"], x) >= 0.5:
