@@ -20,7 +20,7 @@ from kb.core.embed import Embedder, get_embedder
 from kb.core.errors import BadInput
 from kb.core.index import IndexData, load_index
 from kb.core.schema import Chunk
-from kb.core.textnorm import mostly_english, normalize_space, strip_controls, to_simplified, tokenize
+from kb.core.textnorm import fold, mostly_english, normalize_space, strip_controls, to_simplified, tokenize
 from kb.retrieval.lexical import LexicalIndex
 from kb.retrieval.retriever import Hit, Retrieval, Retriever
 from kb.retrieval.wordbridge import WordBridge
@@ -162,11 +162,13 @@ class KnowledgeBase:
                                          max((h.question for h in hits), default=0.0))
 
     def _synonyms(self, term: str) -> tuple[str, ...]:
-        """Corpus words that name the term's concept: translations of an English word, the glossary's other names.
-        (The embedding word bridge is too loose for this: it maps 幻觉 to 触觉 as readily as 推論 to 推理.)"""
+        """Whole names of the term's concept in the corpus: translations of an English word, the glossary's other
+        names; a passage covers the term only with all of one name, not with any one of its words (MoE is not
+        covered by 模型). (The embedding word bridge is too loose for this: it maps 幻觉 to 触觉 as readily as 推論
+        to 推理.)"""
         if term.isascii():
-            return tuple(self.retriever.expander.expand(term))
-        return tuple(t for name in self.retriever.expander.glossary.bridge(term) for t in tokenize(name))
+            return tuple(self.retriever.expander.translations(term))
+        return tuple(fold(name) for name in self.retriever.expander.glossary.bridge(term))
 
     def _source(self, hit: Hit) -> Source:
         c = hit.chunk

@@ -179,10 +179,17 @@ def salient_terms(question: str) -> dict[str, float]:
     return {t: idf.get(t, median if t in names else UNLISTED * median) for t in nouns or [w for w, _ in found]}
 
 
+_SEVERAL_WORDS = re.compile(r"[\s\-]|[A-Za-z][\u4e00-\u9fff]|[\u4e00-\u9fff][A-Za-z]")  # spaced, or mixed scripts
+
+
 def _contains(tokens: frozenset[str] | set[str] | dict, term: str) -> bool:
-    """The term is one of the tokens, or (Chinese) every character bigram of it is: segmentation may differ."""
+    """The term is one of the tokens, or (Chinese) every character bigram of it is: segmentation may differ; a name
+    of several words (mixture of experts, transformer架构) when each of its words is."""
     if term in tokens:
         return True
+    if _SEVERAL_WORDS.search(term):
+        parts = [t for t in tokenize(term) if not t.startswith("#")]
+        return len(parts) > 1 and all(_contains(tokens, t) for t in parts)
     return not term.isascii() and all("#" + term[i:i + 2] in tokens for i in range(len(term) - 1))
 
 

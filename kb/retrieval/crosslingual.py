@@ -218,18 +218,19 @@ class EnglishExpander:
         """Corpus tokens (jieba words and '#' bigrams) translating the question's English words; [] if none apply."""
         if not isinstance(question, str):
             return []
-        question = question[:MAX_CHARS]
-        runs = english_runs(question)
-        if not runs:
-            return []
+        own = set(tokenize(question[:MAX_CHARS]))
+        tokens = (t for w in self.translations(question) for t in self._tokens(w))
+        return [t for t in dict.fromkeys(tokens) if t not in own]
+
+    def translations(self, question: str) -> list[str]:
+        """The Chinese words (whole, not split into tokens) translating the question's English words and phrases,
+        and the compounds glued from them."""
         words: list[str] = []
-        for run in runs:
+        for run in english_runs(question[:MAX_CHARS]):
             picked = [self._pick(senses) for senses in self._terms(run)]
             words += [w for translations, _ in picked for w in translations]
             words += self._compounds([glue for _, glue in picked])
-        own = set(tokenize(question))
-        tokens = (t for w in dict.fromkeys(words) for t in self._tokens(w))
-        return [t for t in dict.fromkeys(tokens) if t not in own]
+        return list(dict.fromkeys(words))
 
     @staticmethod
     def _pick(senses: list[Sense]) -> tuple[list[str], list[str]]:

@@ -4,7 +4,7 @@ import random
 import numpy as np
 import pytest
 
-from kb.answering.answerability import FEATURES, Answerability, asked_names, salient_terms, singled_out
+from kb.answering.answerability import FEATURES, Answerability, _contains, asked_names, salient_terms, singled_out
 from kb.core.textnorm import tokenize
 from kb.retrieval.crosslingual import Glossary
 from kb.retrieval.lexical import LexicalIndex
@@ -129,3 +129,12 @@ def test_a_question_about_a_concept_the_corpus_never_names_is_related_naming_it(
     ans = kb.ask("推理时的键值缓存是怎么节省计算的？")
     assert ans.status == "related" and ans.abstain_reason == "not_covered" and "键值缓存" in ans.missing_terms
     assert ans.sources  # the nearest passages are still listed
+
+
+def test_a_concept_is_covered_by_a_whole_name_not_by_one_of_its_words(kb):
+    assert "混合专家模型" in kb.answerability.synonyms("moe")
+    only_model = frozenset(tokenize("大模型的推理需要显存"))
+    assert not any(_contains(only_model, w) for w in kb.answerability.synonyms("moe"))  # 模型 alone is not MoE
+    assert _contains(frozenset(tokenize("混合专家模型把参数分给多个专家")), "混合专家模型")
+    assert _contains(frozenset(tokenize("Sparse mixture of experts layers")), "mixture of experts")
+    assert not _contains(frozenset(tokenize("a mixture of ideas")), "mixture of experts")
