@@ -147,7 +147,8 @@ class KnowledgeBase:
         result = Answer(question=raw, abstained=decision.abstained, answer=answer, title=title, match=match,
                         topic={"id": vote.id, "name": self.data.topic_name(vote.id), "confidence": vote.confidence,
                                "uncertain": vote.uncertain, "votes": vote.votes},
-                        sources=[self._source(h) for h in hits], warnings=warnings, abstain_reason=decision.reason,
+                        sources=self._passages(hits + retrieval.more, len(hits)), warnings=warnings,
+                        abstain_reason=decision.reason,
                         missing_terms=decision.missing_terms, status=decision.status)
         result.timing_ms = round((time.perf_counter() - t0) * 1000, 1)
         return result
@@ -170,10 +171,25 @@ class KnowledgeBase:
             return tuple(self.retriever.expander.translations(term))
         return tuple(fold(name) for name in self.retriever.expander.glossary.bridge(term))
 
-    def _source(self, hit: Hit) -> Source:
+    def _passages(self, hits: list[Hit], k: int) -> list[Source]:
+        """The first k hits as sources, each as the reader sees it (a lead-in with the sub-sections it announces);
+        a hit an earlier source already shows is left out, and the next one takes its place."""
+        sources: list[Source] = []
+        shown: set[int] = set()
+        for hit in hits:
+            if len(sources) == k:
+                break
+            if hit.position in shown:
+                continue
+            text, positions = self.composer.passage(hit.position)
+            shown.update(positions)
+            sources.append(self._source(hit, text))
+        return sources
+
+    def _source(self, hit: Hit, text: str | None = None) -> Source:
         c = hit.chunk
-        return Source(c.id, c.source, c.title, c.text, round(hit.score, 6), c.topic, self.data.topic_name(c.topic),
-                      round(hit.dense, 4), round(hit.lexical, 3), self.source_title(c.source))
+        return Source(c.id, c.source, c.title, c.text if text is None else text, round(hit.score, 6), c.topic,
+                      self.data.topic_name(c.topic), round(hit.dense, 4), round(hit.lexical, 3), self.source_title(c.source))
 
     def source_title(self, source: str) -> str:
         """A document's title for people: its first heading or front-matter title, else its file name."""

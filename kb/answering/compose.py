@@ -68,10 +68,24 @@ class Composer:
         if faq.question >= self.faq_match:
             return self._text_of(self._entries[faq.chunk.entry]), faq.chunk.title, "faq"
         positions = self._sections[best.chunk.section]
-        if _LEADS_IN.search(self.chunks[positions[-1]].text):
-            # the section only introduces its sub-sections: the answer goes on into them
-            positions = positions + self._below.get(best.chunk.section, [])
-        return self._text_of(positions), best.chunk.title, "section"
+        return self._text_of(positions + self._goes_on(positions[-1])), best.chunk.title, "section"
+
+    def passage(self, position: int) -> tuple[str, list[int]]:
+        """A hit's text as a source, and the chunks it shows: the chunk, and when it ends by announcing its
+        sub-sections, as many of them as fit (a lead-in alone tells the reader nothing)."""
+        shown = [position]
+        for p in self._goes_on(position):
+            if sum(len(self.chunks[q].text) for q in shown + [p]) > MAX_ANSWER_CHARS:
+                break
+            shown.append(p)
+        return (self.chunks[position].text if len(shown) == 1 else merge_texts([self.chunks[p].text for p in shown])), shown
+
+    def _goes_on(self, position: int) -> list[int]:
+        """The sub-sections a chunk introduces: those below its section when it is the section's last chunk and ends
+        by announcing what follows; else none."""
+        chunk = self.chunks[position]
+        last = self._sections[chunk.section][-1] == position
+        return self._below.get(chunk.section, []) if last and _LEADS_IN.search(chunk.text) else []
 
     def _text_of(self, positions: list[int]) -> str:
         return cut_at_sentence(merge_texts([self.chunks[p].text for p in positions]))

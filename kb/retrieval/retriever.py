@@ -54,6 +54,7 @@ class Retrieval:
     near_words: int = 0  # how many of the tokens (at the end) the word bridge added
     agree: bool = False  # dense and BM25 put the same chunk first (evidence the question is in scope)
     dense_head: list[float] = field(default_factory=list)  # the best dense cosines, best first
+    more: list[Hit] = field(default_factory=list)  # up to k hits after the k, for sources when some show others
 
     @property
     def vote_tokens(self) -> list[str]:
@@ -180,7 +181,8 @@ class Retriever:
             return Hit(self.data.chunks[p], p, float(fused.get(p, 0.0)), float(dense[p]), float(first.question[p]),
                        float(lex[p]))
 
-        hits = [hit(p) for p in defer_covered(ranked, self.parent_of)[:k]]
+        hits = [hit(p) for p in defer_covered(ranked, self.parent_of)[:2 * k]]
+        hits, more = hits[:k], hits[k:]
         # The topic vote reads the ranking as if there were no parent chunks (a parent votes as a broader section).
         neighbours = ([hit(p) for p in islice((p for p in ranked if self.data.chunks[p].kind != "parent"), k)]
                       if self.parent_of else hits)
@@ -189,4 +191,4 @@ class Retriever:
         near = 0 if mostly_english(question) else len(self._near_words(self._tokens(question)))
         agree = bool(first.dense_rank) and bool(first.lex_rank) and first.dense_rank[0] == first.lex_rank[0]
         head = [float(dense[p]) for p in first.dense_rank[:HEAD]]
-        return Retrieval(hits, dense_top, lex_top, first.tokens, neighbours, near, agree, head)
+        return Retrieval(hits, dense_top, lex_top, first.tokens, neighbours, near, agree, head, more)
