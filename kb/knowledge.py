@@ -20,7 +20,7 @@ from kb.core.embed import Embedder, get_embedder
 from kb.core.errors import BadInput
 from kb.core.index import IndexData, load_index
 from kb.core.schema import Chunk
-from kb.core.textnorm import fold, mostly_english, normalize_space, strip_controls, to_simplified, tokenize
+from kb.core.textnorm import fold, mostly_english, normalize_space, strip_controls, to_simplified
 from kb.retrieval.lexical import LexicalIndex
 from kb.retrieval.retriever import Hit, Retrieval, Retriever
 from kb.retrieval.wordbridge import WordBridge
@@ -186,9 +186,9 @@ class KnowledgeBase:
             sources.append(self._source(hit, text))
         return sources
 
-    def _source(self, hit: Hit, text: str | None = None) -> Source:
+    def _source(self, hit: Hit, text: str) -> Source:
         c = hit.chunk
-        return Source(c.id, c.source, c.title, c.text if text is None else text, round(hit.score, 6), c.topic,
+        return Source(c.id, c.source, c.title, text, round(hit.score, 6), c.topic,
                       self.data.topic_name(c.topic), round(hit.dense, 4), round(hit.lexical, 3), self.source_title(c.source))
 
     def source_title(self, source: str) -> str:
@@ -201,11 +201,11 @@ class KnowledgeBase:
 
     # ---- search and browse -----------------------------------------------------
     def search(self, query: str, k: int = 10, topic: str | None = None) -> list[Source]:
-        """Ranked chunks for a query, optionally only those of one topic."""
+        """Ranked passages for a query (as ask() lists its sources), optionally only those of one topic."""
         text, _ = clean_question(query, self.settings.max_question_chars)
         self._check_topic(topic)
         _, retrieval = self.retrieve(text, k, topic)
-        return [self._source(h) for h in retrieval.hits]
+        return self._passages(retrieval.hits + retrieval.more, k)
 
     def topics(self) -> list[dict]:
         """Categories in taxonomy order with their names and chunk counts."""

@@ -132,7 +132,8 @@ def test_a_source_that_only_introduces_its_sub_sections_shows_them_once():
     def c(i, text, path):
         return Chunk(id=str(i), text=text, title_path=path, source="s.txt", span=(i, i + 1), section="/".join(path))
 
-    chunks = [c(0, "12. 怎么评估\n\n方法如下：", ("doc", "12. 怎么评估")), c(1, "**1. 性能**\n\n专家参与。", ("doc", "12. 怎么评估", "1. 性能")),
+    chunks = [c(0, "12. 怎么评估\n\n方法如下：", ("doc", "12. 怎么评估")),
+              c(1, "**1. 性能**\n\n专家参与。", ("doc", "12. 怎么评估", "1. 性能")),
               c(2, "**2. 风险**\n\n" + "偏见。" * MAX_ANSWER_CHARS, ("doc", "12. 怎么评估", "2. 风险")),
               c(3, "13. 下一题\n\n普通的一段。", ("doc", "13. 下一题"))]
     composer = Composer(chunks, faq_match=1.0)
