@@ -73,9 +73,10 @@ class Composer:
     def passage(self, position: int) -> tuple[str, list[int]]:
         """A hit's text as a source, and the chunks it shows: the chunk, and when it ends by announcing its
         sub-sections, as many of them as fit (a lead-in alone tells the reader nothing)."""
-        shown = [position]
+        shown, length = [position], len(self.chunks[position].text)
         for p in self._goes_on(position):
-            if sum(len(self.chunks[q].text) for q in shown + [p]) > MAX_ANSWER_CHARS:
+            length += len(self.chunks[p].text)
+            if length > MAX_ANSWER_CHARS:
                 break
             shown.append(p)
         return (self.chunks[position].text if len(shown) == 1 else merge_texts([self.chunks[p].text for p in shown])), shown

@@ -145,7 +145,7 @@ def test_a_source_that_only_introduces_its_sub_sections_shows_them_once():
 def test_a_lead_in_source_reads_on_and_its_sub_sections_are_not_listed_again(kb):
     answer = kb.ask("要评估大模型在医疗、法律这些专业领域的表现，应该怎么做？")
     first = answer.sources[0]
-    assert first.text.rstrip().endswith("：") is False and "領域專家參與" in first.text
+    assert not first.text.rstrip().endswith("：") and "領域專家參與" in first.text
     assert [s.chunk_id for s in answer.sources].count(first.chunk_id) == 1
     assert not any(s.text.startswith("**1. 性能評估**") for s in answer.sources[1:])
 
