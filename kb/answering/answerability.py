@@ -91,8 +91,6 @@ _NAME_LIKE = re.compile(r"[A-Z0-9]")
 _QUALIFIER = re.compile(r"(?:[ \-]|\.(?=[0-9]))(?:[0-9][A-Za-z0-9.]*[A-Za-z0-9]|[0-9]|[A-Z][a-z][A-Za-z0-9]*)(?![A-Za-z0-9])")
 
 
-
-
 # A name given as an example, a tool or a place ("像 BPE 这种", "用 HF 的 Trainer", "在 Dify 上") is not what is asked.
 _EXAMPLE_BEFORE = re.compile(r"(?:像|比如|例如|譬如|类似|诸如|用|拿|从|通过|基于|借助|在|\blike|\bsuch as|\be\.g\.,?|\busing|\bwith"
                              r"|\bfrom|\bvia|\bon)\s*$", re.I)
@@ -182,13 +180,20 @@ def salient_terms(question: str) -> dict[str, float]:
 _SEVERAL_WORDS = re.compile(r"[\s\-]|[A-Za-z][\u4e00-\u9fff]|[\u4e00-\u9fff][A-Za-z]")  # spaced, or mixed scripts
 
 
+@lru_cache(maxsize=4096)
+def _words_of(name: str) -> tuple[str, ...]:
+    """A name's words (no '#' bigrams); cached: a question's synonyms are looked up in the top passages, the first
+    one and the corpus."""
+    return tuple(t for t in tokenize(name) if not t.startswith("#"))
+
+
 def _contains(tokens: frozenset[str] | set[str] | dict, term: str) -> bool:
     """The term is one of the tokens, or (Chinese) every character bigram of it is: segmentation may differ; a name
     of several words (mixture of experts, transformer架构) when each of its words is."""
     if term in tokens:
         return True
     if _SEVERAL_WORDS.search(term):
-        parts = [t for t in tokenize(term) if not t.startswith("#")]
+        parts = _words_of(term)
         return len(parts) > 1 and all(_contains(tokens, t) for t in parts)
     return not term.isascii() and all("#" + term[i:i + 2] in tokens for i in range(len(term) - 1))
 
@@ -371,12 +376,11 @@ class Answerability:
         def share(found: dict[str, bool]) -> float:
             return sum(w for t, w in terms.items() if found[t]) / total
 
-        _, unseen = general_idf()
+        idf, unseen = general_idf()
 
         def most_informative_missing(found: dict[str, bool], only: Callable[[str], bool] = lambda t: True) -> float:
             return max((w / unseen for t, w in terms.items() if not found[t] and only(t)), default=0.0)
 
-        idf, _ = general_idf()
         names = asked_names(question)
 
         missing = sorted((t for t in terms if not found_top[t] and terms[t] >= SALIENT * unseen),
