@@ -6,7 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-from kb.core.textnorm import general_idf, tokenize
+from kb.core.textnorm import tokenize
 
 
 class LexicalIndex:
@@ -66,15 +66,6 @@ class LexicalIndex:
                 got[kind, present] += self._idf[tid]
         share = got / np.maximum(total, 1e-12)[:, None]
         return share[0], share[1]
-
-    def known_share(self, query: str) -> float:
-        """Share of the query's information that the corpus vocabulary covers: its words (jieba tokens, not
-        bigrams), each weighted by its general-language IDF, so 抛物线 and 坐标 count for more than 意思 or 说;
-        1.0 for a query without words."""
-        idf, unseen = general_idf()
-        weights = [(idf.get(t, unseen), t in self._vocab) for t in tokenize(query) if not t.startswith("#")]
-        total = sum(w for w, _ in weights)
-        return sum(w for w, known in weights if known) / total if total else 1.0
 
     def idf(self, token: str) -> float:
         """Inverse document frequency of a token (0 for one the corpus lacks)."""
