@@ -5,8 +5,8 @@ benchmarks/corpora.py present here, each over its own index:
 - the seed corpus: data/labels/seed.jsonl (answerable and out-of-scope) and data/train/seed_*.jsonl (near-domain,
   out-of-scope, no content and more answerable);
 - so-large-lm and happy-llm: data/train/<corpus>*.jsonl.
-Nothing in data/eval/ is read. Questions decided before the models (no content, or a glossary concept the corpus
-never names) are left out. It prints each corpus scored by models fitted on the other corpora alone (the honest
+Nothing in data/eval/ is read. Questions decided before the models (no content, or asking about a time window
+relative to now) are left out. It prints each corpus scored by models fitted on the other corpora alone (the honest
 transfer figure) and on all, then with --write stores the models fitted on all in the calibration files: the full
 model for this embedder, and a model over the cosine-free features only in default.json (for uncalibrated embedders).
 Needs scikit-learn (installed with sentence-transformers).
@@ -38,14 +38,14 @@ def label(case: Case) -> str:
 
 
 def collect(kb, cases: list[Case]) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """Feature rows and labels of the cases with content, and which of them name a glossary concept the corpus never
-    names (those must clear a higher threshold to be answered)."""
+    """Feature rows and labels of the cases the models decide, and which of them name a glossary concept the corpus
+    never names (those must clear a higher threshold to be answered)."""
     rows, labels, decided = [], [], []
     kb.answerability.tuned = {}  # features only: the model being replaced is not applied
     for case in cases:
         qvec, retrieval = kb.retrieve(case.q, 10)
         decision = kb.assess(case.q, qvec, retrieval)
-        if decision.features:  # no content: decided before everything
+        if decision.features and not decision.features["asks_now"]:  # no content or about now: decided before the models
             rows.append([decision.features[f] for f in FEATURES])
             labels.append(label(case))
             decided.append(bool(decision.features["absent_concept"]))
@@ -70,9 +70,9 @@ def fit(full: np.ndarray, labels: list[str], columns: list[int], c: float) -> di
     related_y = np.array([lab == "related" for lab in labels])[rest]
     related = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(z[rest], related_y)
     margin, english = FEATURES.index("margin"), full[:, FEATURES.index("english")] > 0
-    # A Chinese question nearer an everyday probe than any passage is doubted; answerable ones come down to that
-    # boundary, so a fitted floor there only doubts them. An English one is measured against the Chinese probes, which
-    # sets it higher: its floor is fitted (docs/quality.md).
+    # A Chinese question nearer an everyday probe than any passage or taxonomy example is doubted; answerable ones come
+    # down to that boundary, so a fitted floor there only doubts them. An English one is measured against the Chinese
+    # probes, which sets it higher: its floor is fitted (docs/quality.md).
     floor = None if margin not in columns else {
         "zh": 0.0, "en": round(float(np.quantile(full[y & english, margin], MARGIN_FLOOR)), 4)}
     return {"features": [FEATURES[i] for i in columns], "mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),

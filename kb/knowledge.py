@@ -66,7 +66,8 @@ class KnowledgeBase:
         self.answerability = Answerability(self.lexical.vocab, [c.text for c in data.chunks], [frozenset(t) for t in data.tokens],
                                            data.example_vectors[off], [t for t, o in zip(data.example_texts, off) if o],
                                            self.calibration["answerability"], lru_cache(maxsize=4096)(self._synonyms),
-                                           self.retriever.expander.glossary.named, self.lexical.chunks_with)
+                                           self.retriever.expander.glossary.named, self.lexical.chunks_with,
+                                           data.example_vectors[~off])
         labelled = bool(data.manifest.get("labels", {}).get("chunks", 0))
         self.voter = TopicVoter(self.topic_ids, data.example_vectors[~off],
                                 [t for t, o in zip(data.example_topics, off) if not o],

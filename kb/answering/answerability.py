@@ -6,13 +6,15 @@
 - out of scope: nothing relevant, or no content at all.
 
 The features compare the question with this corpus only through its own retrieval (scores, their spread, whether
-dense and lexical agree), its vocabulary and generic off-domain probes (kb/data/off_domain_probes.txt). Two
-logistic models over them, one for answered-or-not and one for related-or-out-of-scope, are fitted on labelled
-questions of two corpora by benchmarks/fit_answerability.py; their weights live in the embedder's calibration.
+dense and lexical agree), its vocabulary, and generic off-domain probes (kb/data/off_domain_probes.txt) against the
+passages and the taxonomy's examples of the field. Two logistic models over them, one for answered-or-not and one
+for related-or-out-of-scope, are fitted on labelled questions of several corpora by benchmarks/fit_answerability.py;
+their weights live in the embedder's calibration.
 A question that names a machine-learning concept of the glossary (kb/data/ml_glossary.tsv), or singles out a term
 by quoting it or glossing it in brackets, that the corpus never mentions by any of its names must clear a higher,
 fitted threshold to be answered; below it, it is related, naming that concept: a corpus seldom explains what it
-never names.
+never names. A question about a time window relative to now (this week's releases) is out of scope whatever the
+passages say: a corpus is written at one time.
 """
 from __future__ import annotations
 
@@ -41,6 +43,8 @@ FEATURES = ("margin", "dense_top", "dense_gap", "agree", "question_match", "cove
 MESSAGES = {
     "not_covered": "知识库没有直接回答这个问题{missing}。(The knowledge base does not answer this directly{missing_en}.)",
     "off_domain": "知识库中没有与这个问题相关的内容。(The knowledge base has nothing relevant to this question.)",
+    "time_bound": "知识库的内容写于某个时间点，回答不了关于今天、这周、今年等当下时段的问题。"
+                  "(The knowledge base was written at one time and cannot say what is new or current.)",
     "no_content": "这个问题没有可检索的内容，请输入一个关于大模型的问题，例如：为什么训练大模型需要大显存？"
                   "(The question has no searchable content; ask about large language models.)",
 }
@@ -52,6 +56,12 @@ _ASKS_PRICE = re.compile(r"多少钱|几块钱|多少(?:美元|美金|元)|(?:�
 _ASKS_DATE = re.compile(r"(?:哪一?天|哪一?年|几月|什么时候|何时)[^，,。？?！!]{0,6}?(?:发布|上市|推出|上线|成立|提出|发表|问世)|"
                         r"发布(?:日期|时间)|\brelease date\b|\bwhen (?:was|were|did|will)\b.*\b(?:released?|launch(?:ed)?|founded)\b",
                         re.I)
+# A question about a time window relative to now (今天, this week, the last month, right now): a corpus is written at
+# one time and cannot say what happened since. "Latest", or English "today", often means no more than "nowadays".
+_ASKS_NOW = re.compile(r"(?:最近|近)(?:一|两|几|三|这)?(?:个)?(?:天|周(?!期)|星期|礼拜|月)|这(?:两|几)?(?:天|周(?!期)|个?星期|个?月)|"
+                       r"今天|今日|今年|本周|本月|上周|上个?月|明天|明年|昨天|昨晚|刚刚|"
+                       r"\b(?:tonight|tomorrow|yesterday|this (?:week|month|year)|last (?:week|month)|right now)\b"
+                       r"|\byet\s*(?:\?|$)", re.I)
 _STATES_MONEY = re.compile(r"\d[\d,.]*\s*(?:元|美元|美金|块钱|usd|rmb|dollars?)|[$¥￥€]\s*\d", re.I)
 _STATES_DATE = re.compile(r"(?:19|20)\d\d\s*年|\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\b(?:19|20)\d\d\b")
 
@@ -62,6 +72,13 @@ def lookup_unstated(question: str, passages: Sequence[str]) -> bool:
     folded = fold(question)
     return bool((_ASKS_PRICE.search(folded) and not _STATES_MONEY.search(joined))
                 or (_ASKS_DATE.search(folded) and not _STATES_DATE.search(joined)))
+
+
+def asks_now(question: str) -> bool:
+    """The clause that asks names a time window relative to now ("今年有哪些新模型？"), which no corpus can speak for;
+    one that only sets the scene ("问 GPT 今天的股价，它会怎么处理？") does not."""
+    first, last = asking_clause(question, mostly_english(question))
+    return bool(_ASKS_NOW.search(fold(question[first:last])))
 
 
 def off_domain_probes() -> tuple[str, ...]:
@@ -258,7 +275,7 @@ class Answerability:
                  probe_vectors: np.ndarray, probe_texts: Sequence[str], tuned: dict,
                  synonyms: Callable[[str], Sequence[str]],
                  concepts: Callable[[str], Sequence[tuple[str, Sequence[str]]]],
-                 chunks_with: Callable[[str], Sequence[int]]) -> None:
+                 chunks_with: Callable[[str], Sequence[int]], field_vectors: np.ndarray | None = None) -> None:
         self.vocab = vocab
         self.chunk_texts = chunk_texts
         self.concepts = concepts  # a question -> the glossary concepts it names: (its name for one, all of its names)
@@ -270,6 +287,9 @@ class Answerability:
         chinese = np.array([not mostly_english(t) for t in probe_texts], dtype=bool)
         self.probe_vectors = probe_vectors
         self.chinese_probe_vectors = probe_vectors[chinese] if len(probe_texts) else probe_vectors
+        # the taxonomy's examples of the field: question-shaped like the probes, so a short "什么是X？" is measured
+        # against both alike, not against long passages on one side only
+        self.field_vectors = field_vectors if field_vectors is not None else np.zeros((0, probe_vectors.shape[1]), np.float32)
 
     def decide(self, question: str, qvec: np.ndarray, positions: Sequence[int], dense_head: Sequence[float],
                agree: bool, question_match: float) -> Decision:
@@ -282,16 +302,20 @@ class Answerability:
             return Decision("out_of_scope", "off_domain", MESSAGES["off_domain"])
         features, missing = self.features(question, qvec, terms, positions, dense_head, agree, question_match)
         absent = self.absent_concepts(question)
-        features["absent_concept"] = float(bool(absent))  # gates the model's threshold, so not one of FEATURES
+        features["absent_concept"] = float(bool(absent))  # these two gate the model's threshold, so not among FEATURES
+        features["asks_now"] = float(asks_now(question))
         if "answered" not in self.tuned:  # not fitted yet (benchmarks/fit_answerability.py): answer everything
             return Decision("answered", None, "", [], features)
         x = (np.array([features[f] for f in self.tuned["features"]]) - self.tuned["mean"]) / self.tuned["scale"]
         p = _logit(self.tuned["answered"], x)
+        if features["asks_now"]:  # whatever the passages say, they cannot speak for now
+            return Decision("out_of_scope", "off_domain", MESSAGES["time_bound"], [], features, p)
         doubted = self.tuned["answered"].get("absent_concept_threshold", 1.0)  # the bar when evidence speaks against
         if absent and p < doubted:  # a named concept the corpus lacks: in the field, so related whatever the margin
             return self.related(absent, features, p)
         floors = self.tuned.get("margin_floor")  # closer to everyday questions than almost any answerable one
-        if floors is not None and features["margin"] < floors["en" if features["english"] else "zh"] and p < doubted:
+        below = floors is not None and features["margin"] < floors["en" if features["english"] else "zh"]
+        if below and p < doubted:
             return Decision("out_of_scope", "off_domain", MESSAGES["off_domain"], [], features, p)
         if p >= self.tuned["answered"]["threshold"]:
             return Decision("answered", None, "", [], features, p)
@@ -362,6 +386,7 @@ class Answerability:
         probes = self.chinese_probe_vectors if english else self.probe_vectors
         dense_top = float(dense_head[0]) if len(dense_head) else -1.0
         best_probe = float((probes @ qvec.reshape(-1)).max()) if len(probes) else 0.0
+        best_field = float((self.field_vectors @ qvec.reshape(-1)).max()) if len(self.field_vectors) else -1.0
         head = list(dense_head[1:10])
         top = set().union(*(self.chunk_tokens[p] for p in positions[:TOP_PASSAGES]))
         first = set(self.chunk_tokens[positions[0]])
@@ -387,7 +412,7 @@ class Answerability:
                          key=lambda t: (-terms[t], -len(t)))
         missing = [t for t in missing if not any(t != m and t in m for m in missing)][:MAX_MISSING]
         return {
-            "margin": dense_top - best_probe,
+            "margin": max(dense_top, best_field) - best_probe,
             "dense_top": dense_top,
             "dense_gap": dense_top - (float(np.mean(head)) if head else dense_top),
             "agree": float(agree),

@@ -4,7 +4,7 @@ import random
 import numpy as np
 import pytest
 
-from kb.answering.answerability import FEATURES, Answerability, _contains, asked_names, salient_terms, singled_out
+from kb.answering.answerability import FEATURES, Answerability, _contains, asked_names, asks_now, salient_terms, singled_out
 from kb.core.textnorm import tokenize
 from kb.retrieval.crosslingual import Glossary
 from kb.retrieval.lexical import LexicalIndex
@@ -77,6 +77,21 @@ def test_everyday_questions_are_out_of_scope(kb, question):
     assert ans.abstained and ans.abstain_reason in ("off_domain", "not_covered")
 
 
+@pytest.mark.parametrize("question", ["最近一周 GitHub 上最火的大模型项目是哪个？", "今年有哪些新发布的开源模型？",
+                                      "這兩天有什麼 AI 新聞？", "What did the big AI labs announce this week?",
+                                      "Is the new Llama out yet?", "How much does an A100 cost right now?"])
+def test_a_question_about_a_time_window_relative_to_now_is_out_of_scope(kb, question):
+    assert asks_now(question)
+    ans = kb.ask(question)
+    assert ans.abstained and ans.abstain_reason == "off_domain"
+
+
+@pytest.mark.parametrize("question", ["最近邻检索是怎么做的？", "训练周期一般设多少个 epoch？", "大模型最新进展有哪些？",
+                                      "Are LLMs running in real products today?", "Is attention the latest idea?"])
+def test_nearest_neighbours_periods_and_modern_things_are_not_about_now(question):
+    assert not asks_now(question)
+
+
 def test_the_fitted_model_is_data_for_this_embedder(kb):
     tuned = kb.calibration["answerability"]
     assert kb.calibrated and set(tuned["features"]) <= set(FEATURES)
@@ -86,7 +101,7 @@ def test_the_fitted_model_is_data_for_this_embedder(kb):
 def test_every_decision_reports_its_features(kb):
     qvec, retrieval = kb.retrieve("什么是微调？", 10)
     decision = kb.assess("什么是微调？", qvec, retrieval)
-    assert set(decision.features) == {*FEATURES, "absent_concept"} and 0.0 <= decision.p_answered <= 1.0
+    assert set(decision.features) == {*FEATURES, "absent_concept", "asks_now"} and 0.0 <= decision.p_answered <= 1.0
 
 
 def over(text: str) -> Answerability:
