@@ -79,11 +79,16 @@ def test_everyday_questions_are_out_of_scope(kb, question):
 
 @pytest.mark.parametrize("question", ["最近一周 GitHub 上最火的大模型项目是哪个？", "今年有哪些新发布的开源模型？",
                                       "這兩天有什麼 AI 新聞？", "What did the big AI labs announce this week?",
-                                      "Is the new Llama out yet?", "How much does an A100 cost right now?"])
+                                      "Is the new Llama out yet?", "Which open-source LLMs came out this month?"])
 def test_a_question_about_a_time_window_relative_to_now_is_out_of_scope(kb, question):
     assert asks_now(question)
     ans = kb.ask(question)
-    assert ans.abstained and ans.abstain_reason == "off_domain"
+    assert ans.abstained and ans.abstain_reason == "off_domain" and "当下时段" in ans.answer
+
+
+def test_an_everyday_question_about_today_is_told_it_is_off_domain(kb):
+    ans = kb.ask("今天晚饭吃什么好？")
+    assert ans.abstained and ans.abstain_reason == "off_domain" and "没有与这个问题相关的内容" in ans.answer
 
 
 @pytest.mark.parametrize("question", ["最近邻检索是怎么做的？", "训练周期一般设多少个 epoch？", "大模型最新进展有哪些？",
