@@ -102,6 +102,9 @@ _CJK_TAIL = re.compile(r"[\u4e00-\u9fff]+\s*$")
 _JOINED = re.compile(r"\s*[+&/、]\s*")
 GLOSS_WORDS = 2  # jieba words before a bracketed Latin gloss taken as the term's Chinese name
 _GLOSSED = re.compile(r"[（(]\s*([A-Za-z][A-Za-z0-9 .+/\-]{1,40}?)\s*[）)]")
+# A Chinese name in brackets after what it names (label smoothing（标签平滑）, 一步步推理（思维链）), not an example list.
+_GLOSSED_ZH = re.compile(r"[（(]\s*(?!如|例如|比如|即|也就是|包括)([\u4e00-\u9fff]{2,8})\s*[）)]")
+_LATIN_TAIL = re.compile(r"[A-Za-z][A-Za-z0-9 .+/\-]*$")
 _NAME_LIKE = re.compile(r"[A-Z0-9]")
 # What follows a name and makes it a particular one: a version or size (Llama 3.1, GPT-4o, BFCL V2) or a capitalised
 # word (Ring Attention).
@@ -217,7 +220,8 @@ def _contains(tokens: frozenset[str] | set[str] | dict, term: str) -> bool:
 
 def singled_out(question: str) -> list[tuple[str, list[str]]]:
     """The terms a Chinese question singles out, each with the names it goes by: a quoted term (not a quoted
-    utterance: no pronoun or question word), and a Latin gloss in brackets with the Chinese words just before it."""
+    utterance: no pronoun or question word), a Latin gloss in brackets with the Chinese words just before it, and a
+    Chinese name in brackets with the Latin name just before it, if any."""
     if mostly_english(question):
         return []
     out = []
@@ -235,6 +239,14 @@ def singled_out(question: str) -> list[tuple[str, list[str]]]:
         if _EXAMPLE_BEFORE.search(before[:len(before) - len(chinese)]):
             continue  # 用百川（Baichuan）模型……: an example or a tool, not what is asked
         out.append((match.group(1), [fold(match.group(1))] + ([chinese] if len(chinese) >= 2 else [])))
+    for match in _GLOSSED_ZH.finditer(question):
+        before = question[:match.start()].rstrip()
+        latin = _LATIN_TAIL.search(before)
+        named = latin.group(0).strip() if latin else ""
+        term = fold(match.group(1))
+        if _EXAMPLE_BEFORE.search(fold(before[:len(before) - len(named)])) or any(t.startswith("r") for _, t in _tagged(term)):
+            continue
+        out.append((term, [term] + ([fold(named)] if named else [])))
     return out
 
 

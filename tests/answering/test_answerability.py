@@ -134,11 +134,15 @@ def test_a_term_the_question_quotes_or_glosses_is_checked_like_a_concept():
     assert corpus.absent_concepts("位置插值（position interpolation）要怎么做？") == ["position interpolation"]
     # named in Chinese just before the gloss: the corpus has it
     assert corpus.absent_concepts("函数调用（Function Calling）怎么用？") == []
+    # a Chinese name in brackets, with the Latin name before it if any
+    assert corpus.absent_concepts("EMA（指数移动平均）有什么用？") == ["指数移动平均"]
+    assert corpus.absent_concepts("长文本靠 sliding window（滑动窗口）怎么处理？") == []
 
 
 def test_quoted_utterances_examples_and_english_questions_single_out_nothing():
     assert singled_out("拍张照片问模型“图里有什么”，这种技术能用在哪些地方？") == []  # an utterance, not a term
     assert singled_out("用百川（Baichuan）模型生成摘要，怎么判断好坏？") == []  # a tool in an example position
+    assert singled_out("常见的任务（如翻译、摘要）有哪些？") == []  # an example list in brackets, not a name
     assert singled_out('What does "closed-book" question answering mean?') == []  # English quotes are everyday
     assert singled_out("“预训练+微调”是谁提出的？") == [("预训练+微调", ["预训练+微调"])]
     assert over("先预训练，再微调。").absent_concepts("“预训练+微调”是谁提出的？") == []  # each part is mentioned
