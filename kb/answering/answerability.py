@@ -320,15 +320,14 @@ class Answerability:
             return Decision("answered", None, "", [], features)
         x = (np.array([features[f] for f in self.tuned["features"]]) - self.tuned["mean"]) / self.tuned["scale"]
         p = _logit(self.tuned["answered"], x)
-        floors = self.tuned.get("margin_floor")  # closer to everyday questions than almost any answerable one
-        below = floors is not None and features["margin"] < floors["en" if features["english"] else "zh"]
         if features["asks_now"]:  # whatever the passages say, they cannot speak for now; nearer everyday life, it is just that
             everyday = features["margin"] < 0
             return Decision("out_of_scope", "off_domain", MESSAGES["off_domain" if everyday else "time_bound"], [], features, p)
         doubted = self.tuned["answered"].get("absent_concept_threshold", 1.0)  # the bar when evidence speaks against
         if absent and p < doubted:  # a named concept the corpus lacks: in the field, so related whatever the margin
             return self.related(absent, features, p)
-        if below and p < doubted:
+        floors = self.tuned.get("margin_floor")  # closer to everyday questions than almost any answerable one
+        if floors is not None and features["margin"] < floors["en" if features["english"] else "zh"] and p < doubted:
             return Decision("out_of_scope", "off_domain", MESSAGES["off_domain"], [], features, p)
         if p >= self.tuned["answered"]["threshold"]:
             return Decision("answered", None, "", [], features, p)
