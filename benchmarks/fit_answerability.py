@@ -43,8 +43,7 @@ def collect(kb, cases: list[Case]) -> tuple[np.ndarray, list[str], np.ndarray]:
     rows, labels, decided = [], [], []
     kb.answerability.tuned = {}  # features only: the model being replaced is not applied
     for case in cases:
-        qvec, retrieval = kb.retrieve(case.q, 10)
-        decision = kb.assess(case.q, qvec, retrieval)
+        decision = kb.judge(case.q, 10)[3]
         if decision.features and not decision.features["asks_now"]:  # no content or about now: decided before the models
             rows.append([decision.features[f] for f in FEATURES])
             labels.append(label(case))

@@ -28,6 +28,7 @@ from kb.retrieval.wordbridge import WordBridge
 log = logging.getLogger(__name__)
 
 MIN_SOURCES = 5
+DECISION_HITS = 10  # hits the answerability decision and the FAQ-first answer read, whatever k is asked for
 
 __all__ = ["KnowledgeBase", "Answer", "Source", "clean_question", "error_answer"]
 
@@ -140,19 +141,26 @@ class KnowledgeBase:
                           topic={"id": "", "name": "", "confidence": 0.0, "uncertain": True, "votes": {}},
                           abstain_reason=decision.reason, status=decision.status,
                           timing_ms=round((time.perf_counter() - t0) * 1000, 1))
-        qvec, retrieval = self.retrieve(text, max(MIN_SOURCES, k or self.settings.top_k), topic)
-        hits = self.composer.faq_first(retrieval.hits)
+        n = max(MIN_SOURCES, k or self.settings.top_k)
+        qvec, retrieval, hits, decision = self.judge(text, n, topic)
         vote = self.vote(qvec, retrieval)
-        decision = self.assess(text, qvec, retrieval, hits, topic)
         answer, title, match = (decision.message, "", "") if decision.abstained else self.composer.compose(hits)
         result = Answer(question=raw, abstained=decision.abstained, answer=answer, title=title, match=match,
                         topic={"id": vote.id, "name": self.data.topic_name(vote.id), "confidence": vote.confidence,
                                "uncertain": vote.uncertain, "votes": vote.votes},
-                        sources=self._passages(hits + retrieval.more, len(hits)), warnings=warnings,
+                        sources=self._passages(hits + retrieval.more, n), warnings=warnings,
                         abstain_reason=decision.reason,
                         missing_terms=decision.missing_terms, status=decision.status)
         result.timing_ms = round((time.perf_counter() - t0) * 1000, 1)
         return result
+
+    def judge(self, text: str, k: int, topic: str | None = None) -> tuple[np.ndarray, Retrieval, list[Hit], Decision]:
+        """The question's vector, its retrieval (at least DECISION_HITS deep), the hits with a closely matching FAQ
+        entry first, and the answerability decision. The decision and the answer read the first DECISION_HITS hits,
+        so neither changes with the number of sources asked for (the fit script decides the same way)."""
+        qvec, retrieval = self.retrieve(text, max(k, DECISION_HITS), topic)
+        hits = self.composer.faq_first(retrieval.hits[:DECISION_HITS]) + retrieval.hits[DECISION_HITS:]
+        return qvec, retrieval, hits, self.assess(text, qvec, retrieval, hits[:DECISION_HITS], topic)
 
     def assess(self, text: str, qvec: np.ndarray, retrieval: Retrieval, hits: list[Hit] | None = None,
                topic: str | None = None) -> Decision:

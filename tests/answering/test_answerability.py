@@ -109,6 +109,16 @@ def test_every_decision_reports_its_features(kb):
     assert set(decision.features) == {*FEATURES, "absent_concept", "asks_now"} and 0.0 <= decision.p_answered <= 1.0
 
 
+@pytest.mark.parametrize("question", [
+    "經過安全對齊的模型有時連正常請求也拒絕回答（過度拒答），這個問題一般如何緩解？",  # its nearest FAQ question is the 6th hit
+    "什么是微调？",
+])
+def test_the_decision_and_answer_do_not_change_with_the_number_of_sources(kb, question):
+    five, ten = kb.ask(question, k=5), kb.ask(question, k=10)
+    assert (five.status, five.title, five.answer) == (ten.status, ten.title, ten.answer)
+    assert [s.chunk_id for s in five.sources] == [s.chunk_id for s in ten.sources[:5]]
+
+
 def over(text: str) -> Answerability:
     """The decision's concept check over a one-passage corpus, with the real glossary."""
     tokens = set(tokenize(text))
