@@ -23,6 +23,7 @@ _CODE_STRONG = re.compile(
     r"|[)\]}]+[,;)]*\s*$|pip install |\$ )"
 )
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=\n)")
+_LINK = re.compile(r"\[([^\[\]]+)\]\((?:[^()\s]|\([^()\s]*\))*\)")  # [text](target), the target may hold (…)
 _QUESTION_NUMBER = re.compile(r"^(?:Q\d+\s*[:：.、]|\d{1,2}(?:\.\d{1,2})*[.、．]?)\s*")
 
 
@@ -79,7 +80,7 @@ class Heading:
 
 
 def _clean_title(text: str) -> str:
-    text = text.replace("**", "").replace("__", "").strip()
+    text = _LINK.sub(r"\1", text.replace("**", "").replace("__", "")).strip()
     return re.sub(r"\s+", " ", text).rstrip("：:").strip()
 
 
@@ -111,11 +112,16 @@ def find_headings(lines: list[str], code: list[bool]) -> list[Heading]:
         stack.append(h)
         headings.append(h)
 
+    in_math = False  # inside a $$ display-math block, whose rows ("0.1 & 1.2 \\") are not numbered headings
     for i, line in enumerate(lines):
         if code[i] or not line.strip():
             continue
         stripped = line.strip()
+        if stripped.count("$$") % 2:
+            in_math = not in_math
+            continue
         if m := _MD_HEADING.match(stripped):
+            in_math = False  # a markdown heading always starts a section, so a stray $$ cannot swallow the rest
             title = _clean_title(m.group(2))
             if not title:
                 continue
@@ -127,6 +133,8 @@ def find_headings(lines: list[str], code: list[bool]) -> list[Heading]:
             elif not question:
                 md_base = level
             push(Heading(title, level, "md", i, question))
+        elif in_math:
+            continue
         elif m := _QA_Q.match(stripped):
             parent = next((h.level for h in reversed(stack) if h.kind != "qa"), 0.0)
             push(Heading(_clean_title(m.group(2)), parent + 1, "qa", i, True))

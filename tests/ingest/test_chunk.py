@@ -53,6 +53,20 @@ def test_unfenced_code_comment_is_not_a_heading():
     assert not code[0] and code[4] and code[6] and code[7]
 
 
+def test_rows_of_display_math_are_not_numbered_headings():
+    doc = ("# 位置编码\n\n正文。\n\n$$\nx = \\begin{bmatrix}\n0.1 & 1.2 & 0.3 & 1.4 \\\\\n1.041 & 0.84\n"
+           "\\end{bmatrix}\n$$\n\n后文。\n\n1.2 下一节\n\n内容。\n")
+    assert [c.title_path for c in chunk_document(doc, "a.md")] == [("位置编码",), ("位置编码", "1.2 下一节")]
+    # a stray $$ opens no block past the next markdown heading
+    doc = "# 甲\n\n价格 $$ 不成对\n\n## 乙\n\n内容。\n\n2.1 丙\n\n内容。\n"
+    assert [c.title_path for c in chunk_document(doc, "b.md")][-1] == ("甲", "乙", "2.1 丙")
+
+
+def test_a_link_in_a_heading_is_titled_by_its_text():
+    doc = "# 法律\n\n## 11.3 [Google诉Oracle](https://en.wikipedia.org/wiki/Google_v._Oracle_(case))\n\n判决。\n"
+    assert chunk_document(doc, "a.md")[-1].title_path == ("法律", "11.3 Google诉Oracle")
+
+
 def test_qa_appendix_pairs_become_faq_entries():
     chunks = _chunks("004_*.txt")
     qa = [c for c in chunks if c.question == "大型模型的定义是什么？"]
