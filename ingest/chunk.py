@@ -23,6 +23,7 @@ _CODE_STRONG = re.compile(
     r"|[)\]}]+[,;)]*\s*$|pip install |\$ )"
 )
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=\n)")
+_INDENTED = re.compile(r"^(?: {4}|\t)")  # a line indented this far is code in markdown, even one starting with #
 _LINK = re.compile(r"\[([^\[\]]+)\]\((?:[^()\s]|\([^()\s]*\))*\)")  # [text](target), the target may hold (…)
 _QUESTION_NUMBER = re.compile(r"^(?:Q\d+\s*[:：.、]|\d{1,2}(?:\.\d{1,2})*[.、．]?)\s*")
 
@@ -120,7 +121,7 @@ def find_headings(lines: list[str], code: list[bool]) -> list[Heading]:
         if stripped.count("$$") % 2:
             in_math = not in_math
             continue
-        if m := _MD_HEADING.match(stripped):
+        if (m := _MD_HEADING.match(stripped)) and not _INDENTED.match(line):
             in_math = False  # a markdown heading always starts a section, so a stray $$ cannot swallow the rest
             title = _clean_title(m.group(2))
             if not title:

@@ -62,6 +62,11 @@ def test_rows_of_display_math_are_not_numbered_headings():
     assert [c.title_path for c in chunk_document(doc, "b.md")][-1] == ("甲", "乙", "2.1 丙")
 
 
+def test_a_heading_line_indented_as_code_is_not_a_heading():
+    doc = "# 指令微调\n\n模板如下：\n\n    ### Instruction:\\n{{content}}\\n\\n### Response:\\n\n\n说明。\n"
+    assert [c.title_path for c in chunk_document(doc, "a.md")] == [("指令微调",)]
+
+
 def test_a_link_in_a_heading_is_titled_by_its_text():
     doc = "# 法律\n\n## 11.3 [Google诉Oracle](https://en.wikipedia.org/wiki/Google_v._Oracle_(case))\n\n判决。\n"
     assert chunk_document(doc, "a.md")[-1].title_path == ("法律", "11.3 Google诉Oracle")
