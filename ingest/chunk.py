@@ -23,6 +23,7 @@ _CODE_STRONG = re.compile(
     r"|[)\]}]+[,;)]*\s*$|pip install |\$ )"
 )
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=\n)")
+_SETEXT = re.compile(r"^ {0,3}(={3,}|-{3,})\s*$")  # the underline of a setext heading
 _INDENTED = re.compile(r"^(?: {4}|\t)")  # a line indented this far is code in markdown, even one starting with #
 _LINK = re.compile(r"\[([^\[\]]+)\]\((?:[^()\s]|\([^()\s]*\))*\)")  # [text](target), the target may hold (…)
 _QUESTION_NUMBER = re.compile(r"^(?:Q\d+\s*[:：.、]|\d{1,2}(?:\.\d{1,2})*[.、．]?)\s*")
@@ -101,6 +102,24 @@ def _is_numbered_heading(lines: list[str], i: int, code: list[bool]) -> re.Match
     return m
 
 
+def _markdown_heading(lines: list[str], i: int, code: list[bool]) -> tuple[float, str] | None:
+    """(level, title) of a markdown heading at line i: "## title", or a one-line paragraph underlined with === or ---
+    (setext; the underline stays in the text)."""
+    line, stripped = lines[i], lines[i].strip()
+    if _INDENTED.match(line):
+        return None
+    if m := _MD_HEADING.match(stripped):
+        title = _clean_title(m.group(2))
+        return (float(len(m.group(1))), title) if title else None
+    below = lines[i + 1] if i + 1 < len(lines) and not code[i + 1] else ""
+    underline = _SETEXT.match(below)
+    if (underline and (i == 0 or not lines[i - 1].strip()) and len(stripped) <= 80
+            and not _LIST_ITEM.match(line) and not stripped.startswith(("|", ">", "$$"))):
+        title = _clean_title(stripped)
+        return (1.0 if underline.group(1).startswith("=") else 2.0, title) if title else None
+    return None
+
+
 def find_headings(lines: list[str], code: list[bool]) -> list[Heading]:
     """The outline of a document with levels that nest numbered sections under markdown chapters."""
     headings: list[Heading] = []
@@ -121,12 +140,9 @@ def find_headings(lines: list[str], code: list[bool]) -> list[Heading]:
         if stripped.count("$$") % 2:
             in_math = not in_math
             continue
-        if (m := _MD_HEADING.match(stripped)) and not _INDENTED.match(line):
+        if marked := _markdown_heading(lines, i, code):
             in_math = False  # a markdown heading always starts a section, so a stray $$ cannot swallow the rest
-            title = _clean_title(m.group(2))
-            if not title:
-                continue
-            level = float(len(m.group(1)))
+            level, title = marked
             question = looks_like_question(title)
             numbered_above = [h for h in stack if h.kind == "numbered"]
             if not question and not _NUMBERED.match(title) and numbered_above and numbered_above[-1].level >= level:

@@ -67,6 +67,13 @@ def test_a_heading_line_indented_as_code_is_not_a_heading():
     assert [c.title_path for c in chunk_document(doc, "a.md")] == [("指令微调",)]
 
 
+def test_underlined_setext_headings_start_sections_and_rules_under_paragraphs_do_not():
+    doc = "指南\n=====\n\n导言。\n\n安装\n-----\n\n步骤。\n\n一段话\n接着写\n---\n\n- 列表项\n---\n"
+    chunks = chunk_document(doc, "a.md")
+    assert [c.title_path for c in chunks] == [("指南",), ("指南", "安装")]
+    assert chunks[1].text.startswith("安装\n-----\n\n步骤。")
+
+
 def test_a_link_in_a_heading_is_titled_by_its_text():
     doc = "# 法律\n\n## 11.3 [Google诉Oracle](https://en.wikipedia.org/wiki/Google_v._Oracle_(case))\n\n判决。\n"
     assert chunk_document(doc, "a.md")[-1].title_path == ("法律", "11.3 Google诉Oracle")
