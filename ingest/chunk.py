@@ -134,6 +134,8 @@ def find_headings(lines: list[str], code: list[bool]) -> list[Heading]:
 
     in_math = False  # inside a $$ display-math block, whose rows ("0.1 & 1.2 \\") are not numbered headings
     for i, line in enumerate(lines):
+        if not line.strip():
+            in_math = False  # a blank line ends a markdown paragraph, and a math block with it
         if code[i] or not line.strip():
             continue
         stripped = line.strip()
@@ -141,7 +143,7 @@ def find_headings(lines: list[str], code: list[bool]) -> list[Heading]:
             in_math = not in_math
             continue
         if marked := _markdown_heading(lines, i, code):
-            in_math = False  # a markdown heading always starts a section, so a stray $$ cannot swallow the rest
+            in_math = False  # a markdown heading always starts a section
             level, title = marked
             question = looks_like_question(title)
             numbered_above = [h for h in stack if h.kind == "numbered"]

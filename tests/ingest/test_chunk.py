@@ -57,9 +57,9 @@ def test_rows_of_display_math_are_not_numbered_headings():
     doc = ("# 位置编码\n\n正文。\n\n$$\nx = \\begin{bmatrix}\n0.1 & 1.2 & 0.3 & 1.4 \\\\\n1.041 & 0.84\n"
            "\\end{bmatrix}\n$$\n\n后文。\n\n1.2 下一节\n\n内容。\n")
     assert [c.title_path for c in chunk_document(doc, "a.md")] == [("位置编码",), ("位置编码", "1.2 下一节")]
-    # a stray $$ opens no block past the next markdown heading
-    doc = "# 甲\n\n价格 $$ 不成对\n\n## 乙\n\n内容。\n\n2.1 丙\n\n内容。\n"
-    assert [c.title_path for c in chunk_document(doc, "b.md")][-1] == ("甲", "乙", "2.1 丙")
+    # a stray $$ opens no block past the end of its paragraph
+    doc = "1. 总则\n\n价格 $$ 不成对。\n\n1.1 细则\n\n内容。\n"
+    assert [c.title_path for c in chunk_document(doc, "b.txt")][-1] == ("1. 总则", "1.1 细则")
 
 
 def test_a_heading_line_indented_as_code_is_not_a_heading():
