@@ -134,11 +134,11 @@ def find_headings(lines: list[str], code: list[bool]) -> list[Heading]:
 
     in_math = False  # inside a $$ display-math block, whose rows ("0.1 & 1.2 \\") are not numbered headings
     for i, line in enumerate(lines):
-        if not line.strip():
-            in_math = False  # a blank line ends a markdown paragraph, and a math block with it
-        if code[i] or not line.strip():
-            continue
         stripped = line.strip()
+        if not stripped:
+            in_math = False  # a blank line ends a markdown paragraph, and a math block with it
+        if code[i] or not stripped:
+            continue
         if stripped.count("$$") % 2:
             in_math = not in_math
             continue
