@@ -1,4 +1,5 @@
-"""Extractive answers: a closely matching FAQ entry whole, else the best hit's section, cut at sentence boundaries."""
+"""Extractive answers: a closely matching FAQ entry whole, else the best hit's section (from the best hit's chunk when
+the whole section is too long), cut at sentence boundaries."""
 from __future__ import annotations
 
 import re
@@ -68,7 +69,20 @@ class Composer:
         if faq.question >= self.faq_match:
             return self._text_of(self._entries[faq.chunk.entry]), faq.chunk.title, "faq"
         positions = self._sections[best.chunk.section]
-        return self._text_of(positions + self._goes_on(positions[-1])), best.chunk.title, "section"
+        positions = positions + self._goes_on(positions[-1])
+        start = self._start(positions, positions.index(best.position))
+        return ("… " if start else "") + self._text_of(positions[start:]), best.chunk.title, "section"
+
+    def _start(self, positions: list[int], best: int) -> int:
+        """Where the answer starts reading a section too long to show whole: at the chunk that matched, or as many
+        chunks before it as fit with it and all that follows (a long section's later point is otherwise cut off)."""
+        start = 0 if self._fits(positions) else best
+        while start > 0 and self._fits(positions[start - 1:]):
+            start -= 1
+        return start
+
+    def _fits(self, positions: list[int]) -> bool:
+        return len(merge_texts([self.chunks[p].text for p in positions])) <= MAX_ANSWER_CHARS
 
     def passage(self, position: int) -> tuple[str, list[int]]:
         """A hit's text as a source, and the chunks it shows: the chunk, and when it ends by announcing its

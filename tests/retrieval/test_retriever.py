@@ -142,6 +142,32 @@ def test_a_source_that_only_introduces_its_sub_sections_shows_them_once():
     assert composer.passage(3) == (chunks[3].text, [3]) and composer.passage(1) == (chunks[1].text, [1])
 
 
+def test_the_answer_from_a_long_section_shows_the_chunk_that_matched():
+    from kb.answering.compose import MAX_ANSWER_CHARS, Composer
+    from kb.retrieval.retriever import Hit
+
+    def c(i, text, section="s/2.1"):
+        return Chunk(id=str(i), text=text, title_path=("doc", section), source="s.md", span=(i, i + 1), section=section)
+
+    def paragraph(n):  # 400 characters, no sentence repeated from another chunk
+        return "".join(f"第{n}段的第{i:02d}句话讲别的事情。" for i in range(25))
+
+    chunks = [c(0, "2.1 归一化\n\n" + paragraph(0)), c(1, paragraph(1)), c(2, paragraph(2) + "RMSNorm 只有一个可学参数。"),
+              c(3, paragraph(3)), c(4, "很短的一节。", "s/2.2")]
+    composer = Composer(chunks, faq_match=1.0)
+
+    def answer(position):
+        return composer.compose([Hit(chunks[position], position, 1.0, 0.9, 0.0, 1.0)])[0]
+
+    late = answer(2)
+    assert late.startswith("… ") and "RMSNorm 只有一个可学参数。" in late and len(late) <= MAX_ANSWER_CHARS + 4
+    last = answer(3)  # room before it: the chunk before is shown too, not a lone tail
+    assert last.startswith("… ") and "RMSNorm 只有一个可学参数。" in last
+    first = answer(0)
+    assert first.startswith("2.1 归一化") and "RMSNorm" not in first and first.endswith(" …")
+    assert answer(4) == "很短的一节。"  # a section that fits is shown whole
+
+
 def test_a_lead_in_source_reads_on_and_its_sub_sections_are_not_listed_again(kb):
     answer = kb.ask("要评估大模型在医疗、法律这些专业领域的表现，应该怎么做？")
     first = answer.sources[0]
