@@ -40,7 +40,7 @@ from .taxonomy_file import CORPUS_NAMES, STRUCTURED_SUFFIXES, load_taxonomy
 
 log = logging.getLogger(__name__)
 
-CHUNKER_VERSION = 15  # bump when chunking, lexical tokenization or the text embedded changes
+CHUNKER_VERSION = 16  # bump when chunking, lexical tokenization or the text embedded changes
 DEFAULT_TAXONOMY = ROOT / "data" / "seed" / "000_95118d8ff96ae265.txt"
 NEAR_DUPLICATE = 0.97  # cosine above which two chunks from different sections are reported as near-duplicates
 

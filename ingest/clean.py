@@ -1,4 +1,5 @@
-"""Remove site noise (front matter, kramdown markers, image tags, navigation crumbs) without touching content."""
+"""Remove site noise (front matter, kramdown markers, image tags, HTML layout tags, navigation crumbs) without
+touching content."""
 from __future__ import annotations
 
 import re
@@ -8,6 +9,12 @@ from kb.core.textnorm import strip_controls
 _FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\n(?:[^\n]*\n){0,60}?---[ \t]*\n")
 _KRAMDOWN = re.compile(r"\{:[^}\n]*\}")
 _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+# Named HTML tags only, never any <word>: corpora about models write tokens such as <s>, <unk>, <MASK> as text.
+_BLOCK_TAG = re.compile(r"</?(?:div|p|center|br|hr|figure|figcaption|details|summary|section|article|blockquote"
+                        r"|table|thead|tbody|tr|td|th|ul|ol|li|h[1-6])(?:\s[^<>\n]*)?/?>", re.IGNORECASE)
+_INLINE_TAG = re.compile(r"</?(?:span|font|strong|em|b|i|u|small|a)(?:\s[^<>\n]*)?/?>", re.IGNORECASE)
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_INLINE_CODE = re.compile(r"(`+[^`\n]*`+)")
 _CRUMB_LINES = {"跳转至", "跳到主要内容", "skip to content", "返回顶部", "目录", "table of contents"}
 _TOC_LINE = re.compile(r"^\s*1\.\s*TOC\s*$", re.IGNORECASE | re.MULTILINE)
 
@@ -19,8 +26,24 @@ def strip_site_noise(text: str) -> str:
     text = _KRAMDOWN.sub("", text)
     text = _IMG.sub("", text)
     text = _TOC_LINE.sub("", text)
-    lines = [line for line in text.split("\n") if line.strip().lower() not in _CRUMB_LINES]
+    lines = [line for line in _strip_markup(text.split("\n")) if line.strip().lower() not in _CRUMB_LINES]
     return "\n".join(lines)
+
+
+def _strip_markup(lines: list[str]) -> list[str]:
+    """Layout tags dropped from prose, their inner text kept; code (fenced or inline) is left as written."""
+    out, fence = [], None
+    for line in lines:
+        if m := _FENCE.match(line):
+            fence = None if fence == m.group(1) else fence or m.group(1)
+        if fence or m:
+            out.append(line)
+            continue
+        parts = _INLINE_CODE.split(line)
+        parts[::2] = [_BLOCK_TAG.sub(" ", _INLINE_TAG.sub("", part)) for part in parts[::2]]
+        cleaned = "".join(parts)
+        out.append(cleaned if cleaned == line else cleaned.strip() if line.lstrip().startswith("<") else cleaned.rstrip())
+    return out
 
 
 _FRONT_TITLE = re.compile(r"^title:\s*[\"']?(.+?)[\"']?\s*$", re.MULTILINE)

@@ -110,6 +110,16 @@ def test_site_noise_removed_content_kept():
     assert "# 标题" in cleaned and "正文内容。" in cleaned
 
 
+def test_html_layout_tags_removed_but_model_tokens_and_code_kept():
+    raw = ('<div align="center">\n  <img src="a.png" width="90%"/>\n  <p>图2.1 全连接神经网络</p>\n</div>\n'
+           "如图所示，输入以 <s> 开头、以 </s> 结尾，未知词记为 <unk>。<br>下一行<strong>重点</strong>。\n"
+           "用 `<div>` 包住图片。\n```html\n<div><p>代码</p></div>\n```\n")
+    lines = strip_site_noise(raw).split("\n")
+    assert [line.strip() for line in lines[:4]] == ["", "", "图2.1 全连接神经网络", ""]
+    assert lines[4] == "如图所示，输入以 <s> 开头、以 </s> 结尾，未知词记为 <unk>。 下一行重点。"
+    assert lines[5:8] == ["用 `<div>` 包住图片。", "```html", "<div><p>代码</p></div>"]
+
+
 OUTLINE = """# 指南
 
 ## 1. 挑战
