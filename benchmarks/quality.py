@@ -18,7 +18,8 @@ from kb.core.config import ROOT
 from kb.eval import evaluate, read_cases
 
 DEV = ROOT.parent / "shared" / "eval" / "dev_qa.jsonl"
-COLUMNS = ("recall@1", "recall@5", "mrr@10", "topic_accuracy", "oos_abstention", "near_domain_refused", "false_abstentions")
+COLUMNS = ("recall@1", "recall@5", "mrr@10", "topic_accuracy", "oos_abstention", "near_domain_refused", "false_abstentions",
+           "answer_shows_anchor")
 TARGETS = {  # (metric, pooled floor) per corpus, from the issue's targets
     "seed": {"recall@1": 0.85, "recall@5": 0.95, "mrr@10": 0.88, "topic_accuracy": 0.95, "near_domain_refused": 0.90},
     "so-large-lm": {"recall@5": 0.90, "mrr@10": 0.80},
@@ -35,7 +36,8 @@ def pooled(rows: list[dict]) -> dict:
     """Question-weighted means over sets (in-scope metrics by in-scope questions, refusals by their own counts)."""
     out = {}
     for key, weight in (("recall@1", "in_scope"), ("recall@5", "in_scope"), ("mrr@10", "in_scope"),
-                        ("topic_accuracy", "in_scope"), ("oos_abstention", "out_of_scope"), ("near_domain_refused", "near")):
+                        ("topic_accuracy", "in_scope"), ("oos_abstention", "out_of_scope"), ("near_domain_refused", "near"),
+                        ("answer_shows_anchor", "answer_checked")):
         used = [r for r in rows if r.get(key) is not None and r.get(weight)]
         total = sum(r[weight] for r in used)
         out[key] = round(sum(r[key] * r[weight] for r in used) / total, 4) if total else None

@@ -34,15 +34,17 @@ def evaluate_file(kb: KnowledgeBase, path: Path, mode: str = "hybrid", verbose: 
 def evaluate(kb: KnowledgeBase, cases: list[Case], mode: str = "hybrid", verbose: bool = False) -> dict:
     """Metrics over the cases; in-scope cases have anchors, out-of-scope ones have none."""
     r1 = r5 = mrr = topic_ok = in_scope = oos = oos_abstained = false_abst = near = near_refused = near_related = 0
+    shown = shown_of = 0
     rows = []
     for case in cases:
         if mode == "hybrid":
             ans = kb.ask(case.q, k=10)
             texts = [s.text for s in ans.sources]
-            abstained, topic, reason = ans.abstained, ans.topic["id"], ans.abstain_reason
+            abstained, topic, reason, answer = ans.abstained, ans.topic["id"], ans.abstain_reason, ans.answer
         else:
             qvec, ret = kb.retrieve(case.q, 10, mode=mode)
             texts, abstained, topic, reason = [h.chunk.text for h in ret.hits], False, kb.vote(qvec, ret).id, None
+            answer = None
         if case.kind == "near_domain":
             near += 1
             near_refused += abstained
@@ -59,6 +61,9 @@ def evaluate(kb: KnowledgeBase, cases: list[Case], mode: str = "hybrid", verbose
         mrr += 1.0 / rank if rank else 0.0
         topic_ok += topic == case.topic or topic in case.topic_alt
         false_abst += abstained
+        if rank == 1 and answer and not abstained:  # the first source answers: does the answer text show it?
+            shown_of += 1
+            shown += first_hit_rank([answer], case.anchors) == 1
         rows.append((case, rank, abstained, topic))
     if verbose:
         for case, rank, abstained, topic in rows:
@@ -75,6 +80,8 @@ def evaluate(kb: KnowledgeBase, cases: list[Case], mode: str = "hybrid", verbose
         # near-domain questions (kind near_domain): not presented as answered, and told apart as "related"
         "near_domain_refused": round(near_refused / near, 4) if near else None,
         "near_domain_related": round(near_related / near, 4) if near else None,
+        # answered questions whose first source holds an anchor: the share whose answer text shows it too
+        "answer_shows_anchor": round(shown / shown_of, 4) if shown_of else None, "answer_checked": shown_of,
     }
 
 
