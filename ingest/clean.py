@@ -6,6 +6,8 @@ import re
 
 from kb.core.textnorm import strip_controls
 
+from .chunk import mark_code
+
 _FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\n(?:[^\n]*\n){0,60}?---[ \t]*\n")
 _KRAMDOWN = re.compile(r"\{:[^}\n]*\}")
 _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
@@ -13,7 +15,6 @@ _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _BLOCK_TAG = re.compile(r"</?(?:div|p|center|br|hr|figure|figcaption|details|summary|section|article|blockquote"
                         r"|table|thead|tbody|tr|td|th|ul|ol|li|h[1-6])(?:\s[^<>\n]*)?/?>", re.IGNORECASE)
 _INLINE_TAG = re.compile(r"</?(?:span|font|strong|em|b|i|u|small|a)(?:\s[^<>\n]*)?/?>", re.IGNORECASE)
-_FENCE = re.compile(r"^\s*(```|~~~)")
 _INLINE_CODE = re.compile(r"(`+[^`\n]*`+)")
 _CRUMB_LINES = {"跳转至", "跳到主要内容", "skip to content", "返回顶部", "目录", "table of contents"}
 _TOC_LINE = re.compile(r"^\s*1\.\s*TOC\s*$", re.IGNORECASE | re.MULTILINE)
@@ -31,12 +32,10 @@ def strip_site_noise(text: str) -> str:
 
 
 def _strip_markup(lines: list[str]) -> list[str]:
-    """Layout tags dropped from prose, their inner text kept; code (fenced or inline) is left as written."""
-    out, fence = [], None
-    for line in lines:
-        if m := _FENCE.match(line):
-            fence = None if fence == m.group(1) else fence or m.group(1)
-        if fence or m:
+    """Layout tags dropped from prose, their inner text kept; code (blocks or inline) is left as written."""
+    out = []
+    for line, code in zip(lines, mark_code(lines)):
+        if code:
             out.append(line)
             continue
         parts = _INLINE_CODE.split(line)
