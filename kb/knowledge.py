@@ -68,7 +68,7 @@ class KnowledgeBase:
                                            data.example_vectors[off], [t for t, o in zip(data.example_texts, off) if o],
                                            self.calibration["answerability"], lru_cache(maxsize=4096)(self._synonyms),
                                            self.retriever.expander.glossary.named, self.lexical.chunks_with,
-                                           data.example_vectors[~off])
+                                           data.example_vectors[~off], lru_cache(maxsize=4096)(self._nearest_chunk))
         labelled = bool(data.manifest.get("labels", {}).get("chunks", 0))
         self.voter = TopicVoter(self.topic_ids, data.example_vectors[~off],
                                 [t for t, o in zip(data.example_topics, off) if not o],
@@ -170,6 +170,11 @@ class KnowledgeBase:
         head = self.retriever.dense_head(qvec, topic) if mostly_english(text) else retrieval.dense_head
         return self.answerability.decide(text, qvec, [h.position for h in hits], head, retrieval.agree,
                                          max((h.question for h in hits), default=0.0))
+
+    def _nearest_chunk(self, term: str) -> int | None:
+        """The position of the chunk whose passage or FAQ question is nearest in meaning to the term alone."""
+        scores, rows = self.data.vectors.search(self.embed_query(term), 1)
+        return int(self.data.row_chunk[rows[0][0]]) if rows.size and rows[0][0] >= 0 else None
 
     def _synonyms(self, term: str) -> tuple[str, ...]:
         """Whole names of the term's concept in the corpus: translations of an English word, the glossary's other

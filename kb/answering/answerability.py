@@ -13,8 +13,9 @@ their weights live in the embedder's calibration.
 A question that names a machine-learning concept of the glossary (kb/data/ml_glossary.tsv), or singles out a term
 by quoting it or glossing it in brackets, that the corpus never mentions by any of its names must clear a higher,
 fitted threshold to be answered; below it, it is related, naming that concept: a corpus seldom explains what it
-never names. A question about a time window relative to now (this week's releases) is out of scope whatever the
-passages say: a corpus is written at one time.
+never names. Unless the top passage is the corpus's nearest in meaning to that concept alone: then the corpus
+discusses it under another name (虚假信息 for 假新闻), in the passage shown. A question about a time window
+relative to now (this week's releases) is out of scope whatever the passages say: a corpus is written at one time.
 """
 from __future__ import annotations
 
@@ -287,10 +288,12 @@ class Answerability:
                  probe_vectors: np.ndarray, probe_texts: Sequence[str], tuned: dict,
                  synonyms: Callable[[str], Sequence[str]],
                  concepts: Callable[[str], Sequence[tuple[str, Sequence[str]]]],
-                 chunks_with: Callable[[str], Sequence[int]], field_vectors: np.ndarray | None = None) -> None:
+                 chunks_with: Callable[[str], Sequence[int]], field_vectors: np.ndarray | None = None,
+                 nearest_chunk: Callable[[str], int | None] | None = None) -> None:
         self.vocab = vocab
         self.chunk_texts = chunk_texts
         self.concepts = concepts  # a question -> the glossary concepts it names: (its name for one, all of its names)
+        self.nearest_chunk = nearest_chunk  # a term -> the position of the chunk nearest in meaning to it alone
         self._mentioned: dict[tuple[str, ...], bool] = {}
         self._chunks_with = chunks_with  # a token -> the chunks whose tokens include it (the lexical postings)
         self.chunk_tokens = chunk_tokens
@@ -313,7 +316,7 @@ class Answerability:
         if not positions:
             return Decision("out_of_scope", "off_domain", MESSAGES["off_domain"])
         features, missing = self.features(question, qvec, terms, positions, dense_head, agree, question_match)
-        absent = self.absent_concepts(question)
+        absent = [name for name in self.absent_concepts(question) if not self.discussed_in(name, positions[0])]
         features["absent_concept"] = float(bool(absent))  # these two gate the model's threshold, so not among FEATURES
         features["asks_now"] = float(asks_now(question))
         if "answered" not in self.tuned:  # not fitted yet (benchmarks/fit_answerability.py): answer everything
@@ -350,6 +353,11 @@ class Answerability:
             if not self._named(*names) and asked not in out:
                 out.append(asked)
         return out[:MAX_MISSING]
+
+    def discussed_in(self, concept: str, position: int) -> bool:
+        """The chunk at position is the corpus's nearest in meaning to the concept alone: it discusses the concept,
+        whatever it calls it."""
+        return self.nearest_chunk is not None and self.nearest_chunk(concept) == position
 
     def _named(self, *names: str) -> bool:
         """The corpus mentions one of the names (remembered per build, within a bound: names come from user input)."""

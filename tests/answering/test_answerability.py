@@ -172,3 +172,26 @@ def test_a_concept_is_covered_by_a_whole_name_not_by_one_of_its_words(kb):
     assert _contains(frozenset(tokenize("混合专家模型把参数分给多个专家")), "混合专家模型")
     assert _contains(frozenset(tokenize("Sparse mixture of experts layers")), "mixture of experts")
     assert not _contains(frozenset(tokenize("a mixture of ideas")), "mixture of experts")
+
+
+def test_a_concept_the_top_passage_discusses_under_another_name_is_not_absent():
+    """The corpus never says 假新闻, but its passage on 虚假信息 is the nearest to it: shown first, it is no gap."""
+    texts = ["生成虚假信息和谣言的风险，可以用内容审核和来源追溯应对。", "学习率预热让训练更稳定。"]
+    tokens = [set(tokenize(t)) for t in texts]
+    vocab = set().union(*tokens)
+
+    def absent(nearest: int) -> float:
+        judge = Answerability(vocab, texts, [frozenset(t) for t in tokens], np.zeros((0, 384), np.float32), [], {},
+                              lambda t: (), Glossary(set()).named, LexicalIndex([list(t) for t in tokens]).chunks_with,
+                              nearest_chunk=lambda term: nearest)
+        qvec = np.ones(384, np.float32) / np.sqrt(384)
+        return judge.decide("大模型被人用来炮制假新闻该怎么办？", qvec, [0, 1], [0.9, 0.8], False, 0.0).features["absent_concept"]
+
+    assert absent(nearest=0) == 0.0  # the shown passage is the corpus's nearest to the concept
+    assert absent(nearest=1) == 1.0  # another passage is: the shown one is not about it
+
+
+def test_the_nearest_passage_to_a_concept_comes_from_the_embedder(kb):
+    lr = kb._nearest_chunk("学习率")
+    assert lr is not None and "学习率" in kb.data.chunks[lr].text
+    assert kb._nearest_chunk("幻觉") != kb.retrieve("大模型为什么会产生幻觉？", 1)[1].hits[0].position
