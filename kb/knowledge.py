@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 MIN_SOURCES = 5
 DECISION_HITS = 10  # hits the answerability decision and the FAQ-first answer read, whatever k is asked for
+NEAREST_KEPT = 4096  # concepts whose nearest chunk is remembered per build
 
 __all__ = ["KnowledgeBase", "Answer", "Source", "clean_question", "error_answer"]
 
@@ -68,13 +69,14 @@ class KnowledgeBase:
                                            data.example_vectors[off], [t for t, o in zip(data.example_texts, off) if o],
                                            self.calibration["answerability"], lru_cache(maxsize=4096)(self._synonyms),
                                            self.retriever.expander.glossary.named, self.lexical.chunks_with,
-                                           data.example_vectors[~off], lru_cache(maxsize=4096)(self._nearest_chunk))
+                                           data.example_vectors[~off], self._nearest_chunk)
         labelled = bool(data.manifest.get("labels", {}).get("chunks", 0))
         self.voter = TopicVoter(self.topic_ids, data.example_vectors[~off],
                                 [t for t, o in zip(data.example_topics, off) if not o],
                                 [t for t, o in zip(data.example_texts, off) if not o],
                                 self.calibration["topics"], labelled, settings.rrf_k, settings.uncertain_share)
         self.composer = Composer(data.chunks, float(self.calibration["answerability"]["faq_match"]))
+        self._nearest: dict[str, int | None] = {}
         self._titles = {source: meta.get("title") or source for source, meta in data.files.items()}
 
     @classmethod
@@ -110,12 +112,16 @@ class KnowledgeBase:
 
     def embed_question(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The question's vector and the vector to search with (search_vector), from one engine call that also
-        embeds the words the word bridge will look up: the engine has a fixed cost per call."""
+        embeds the words the word bridge will look up and the concepts the corpus never names (their nearest
+        passages): the engine has a fixed cost per call."""
         words = self.retriever.translations(text)
         texts = [to_simplified(text)] + ([to_simplified(f"{text}（{'、'.join(words)}）")] if words else [])
         bridged = self.retriever.words_to_embed(text)
-        vectors = self.embedder.embed_queries(texts + bridged)
-        self.retriever.remember_words(bridged, vectors[len(texts):])
+        concepts = [c for c in self.answerability.absent_concepts(text) if c not in self._nearest]
+        vectors = self.embedder.embed_queries(texts + bridged + [to_simplified(c) for c in concepts])
+        self.retriever.remember_words(bridged, vectors[len(texts):len(texts) + len(bridged)])
+        for concept, vector in zip(concepts, vectors[len(texts) + len(bridged):]):
+            self._nearest_chunk(concept, vector[None])
         return vectors[:1], vectors[len(texts) - 1:len(texts)]
 
     def retrieve(self, text: str, k: int, topic: str | None = None, mode: str = "hybrid") -> tuple[np.ndarray, Retrieval]:
@@ -171,10 +177,15 @@ class KnowledgeBase:
         return self.answerability.decide(text, qvec, [h.position for h in hits], head, retrieval.agree,
                                          max((h.question for h in hits), default=0.0))
 
-    def _nearest_chunk(self, term: str) -> int | None:
-        """The position of the chunk whose passage or FAQ question is nearest in meaning to the term alone."""
-        scores, rows = self.data.vectors.search(self.embed_query(term), 1)
-        return int(self.data.row_chunk[rows[0][0]]) if rows.size and rows[0][0] >= 0 else None
+    def _nearest_chunk(self, term: str, vector: np.ndarray | None = None) -> int | None:
+        """The position of the chunk whose passage or FAQ question is nearest in meaning to the term alone
+        (remembered per term, within a bound: terms come from user input)."""
+        if term not in self._nearest:
+            _, rows = self.data.vectors.search(self.embed_query(term) if vector is None else vector, 1)
+            if len(self._nearest) >= NEAREST_KEPT:
+                self._nearest.clear()
+            self._nearest[term] = int(self.data.row_chunk[rows[0][0]]) if rows.size and rows[0][0] >= 0 else None
+        return self._nearest[term]
 
     def _synonyms(self, term: str) -> tuple[str, ...]:
         """Whole names of the term's concept in the corpus: translations of an English word, the glossary's other
