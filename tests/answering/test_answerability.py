@@ -196,8 +196,3 @@ def test_the_nearest_passage_to_a_concept_comes_from_the_embedder(kb):
     assert lr is not None and "学习率" in kb.data.chunks[lr].text
     assert kb._nearest_chunk("幻觉") != kb.retrieve("大模型为什么会产生幻觉？", 1)[1].hits[0].position
 
-
-def test_a_name_the_glossary_lists_only_in_latin_script_is_a_concept():
-    corpus = over("量化模型把权重存成更少的比特，加载后推理时显存更省。")
-    assert corpus.absent_concepts("用 GGUF 格式保存的量化模型怎么加载？") == ["gguf"]
-    assert over("GGUF 文件保存量化模型的权重，加载很快。").absent_concepts("用 GGUF 格式保存的量化模型怎么加载？") == []
