@@ -97,6 +97,7 @@ def covered_probes(probe_vectors: np.ndarray, corpus_vectors: np.ndarray, thresh
 
 
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+")
+_ONE_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9.+\-]*")
 # A term the asker singles out: quoted, or glossed in Latin script in brackets after its Chinese name.
 _QUOTED = re.compile(r"[“「『\"]([^”」』\"\n]{2,16})[”」』\"]")
 _CJK_TAIL = re.compile(r"[\u4e00-\u9fff]+\s*$")
@@ -356,8 +357,10 @@ class Answerability:
 
     def discussed_in(self, concept: str, position: int) -> bool:
         """The chunk at position is the corpus's nearest in meaning to the concept alone: it discusses the concept,
-        whatever it calls it."""
-        return self.nearest_chunk is not None and self.nearest_chunk(concept) == position
+        whatever it calls it. Not for one Latin word (GRPO): the embedder places an unknown name by its spelling."""
+        if self.nearest_chunk is None or _ONE_LATIN_WORD.fullmatch(concept.strip()):
+            return False
+        return self.nearest_chunk(concept) == position
 
     def _named(self, *names: str) -> bool:
         """The corpus mentions one of the names (remembered per build, within a bound: names come from user input)."""

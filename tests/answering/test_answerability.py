@@ -191,6 +191,15 @@ def test_a_concept_the_top_passage_discusses_under_another_name_is_not_absent():
     assert absent(nearest=1) == 1.0  # another passage is: the shown one is not about it
 
 
+def test_one_latin_word_is_never_taken_as_discussed_under_another_name():
+    """The embedder places an unknown name (GRPO) by its spelling, next to PPO: nearness says nothing there."""
+    texts = ["PPO 用裁剪的目标函数稳定策略更新。"]
+    tokens = [set(tokenize(texts[0]))]
+    judge = Answerability(tokens[0], texts, [frozenset(tokens[0])], np.zeros((0, 384), np.float32), [], {}, lambda t: (),
+                          Glossary(set()).named, LexicalIndex([list(tokens[0])]).chunks_with, nearest_chunk=lambda term: 0)
+    assert not judge.discussed_in("grpo", 0) and judge.discussed_in("群体相对策略", 0)
+
+
 def test_the_nearest_passage_to_a_concept_comes_from_the_embedder(kb):
     lr = kb._nearest_chunk("学习率")
     assert lr is not None and "学习率" in kb.data.chunks[lr].text
