@@ -180,12 +180,15 @@ class KnowledgeBase:
     def _nearest_chunk(self, term: str, vector: np.ndarray | None = None) -> int | None:
         """The position of the chunk whose passage or FAQ question is nearest in meaning to the term alone
         (remembered per term, within a bound: terms come from user input)."""
-        if term not in self._nearest:
-            _, rows = self.data.vectors.search(self.embed_query(term) if vector is None else vector, 1)
-            if len(self._nearest) >= NEAREST_KEPT:
-                self._nearest.clear()
-            self._nearest[term] = int(self.data.row_chunk[rows[0][0]]) if rows.size and rows[0][0] >= 0 else None
-        return self._nearest[term]
+        known = self._nearest.get(term, -1)  # one lookup: another thread may clear the dict at any time
+        if known != -1:
+            return known
+        _, rows = self.data.vectors.search(self.embed_query(term) if vector is None else vector, 1)
+        nearest = int(self.data.row_chunk[rows[0][0]]) if rows.size and rows[0][0] >= 0 else None
+        if len(self._nearest) >= NEAREST_KEPT:
+            self._nearest.clear()
+        self._nearest[term] = nearest
+        return nearest
 
     def _synonyms(self, term: str) -> tuple[str, ...]:
         """Whole names of the term's concept in the corpus: translations of an English word, the glossary's other
