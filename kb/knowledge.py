@@ -110,14 +110,14 @@ class KnowledgeBase:
         words = self.retriever.translations(text)
         return self.embed_query(f"{text}（{'、'.join(words)}）") if words else qvec
 
-    def embed_question(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+    def embed_question(self, text: str, place_concepts: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """The question's vector and the vector to search with (search_vector), from one engine call that also
-        embeds the words the word bridge will look up and the concepts the corpus never names (their nearest
-        passages): the engine has a fixed cost per call."""
+        embeds the words the word bridge will look up and, for a decision (place_concepts), the concepts the corpus
+        never names (their nearest passages): the engine has a fixed cost per call."""
         words = self.retriever.translations(text)
         texts = [to_simplified(text)] + ([to_simplified(f"{text}（{'、'.join(words)}）")] if words else [])
         bridged = self.retriever.words_to_embed(text)
-        concepts = [c for c in self.answerability.absent_concepts(text) if c not in self._nearest]
+        concepts = [c for c in self.answerability.concepts_to_place(text) if c not in self._nearest] if place_concepts else []
         vectors = self.embedder.embed_queries(texts + bridged + [to_simplified(c) for c in concepts])
         self.retriever.remember_words(bridged, vectors[len(texts):len(texts) + len(bridged)])
         for concept, vector in zip(concepts, vectors[len(texts) + len(bridged):]):
@@ -164,7 +164,8 @@ class KnowledgeBase:
         """The question's vector, its retrieval (at least DECISION_HITS deep), the hits with a closely matching FAQ
         entry first, and the answerability decision. The decision and the answer read the first DECISION_HITS hits,
         so neither changes with the number of sources asked for (the fit script decides the same way)."""
-        qvec, retrieval = self.retrieve(text, max(k, DECISION_HITS), topic)
+        qvec, search = self.embed_question(text, place_concepts=True)
+        retrieval = self.retriever.retrieve(text, search, max(k, DECISION_HITS), topic)
         hits = self.composer.faq_first(retrieval.hits[:DECISION_HITS]) + retrieval.hits[DECISION_HITS:]
         return qvec, retrieval, hits, self.assess(text, qvec, retrieval, hits[:DECISION_HITS], topic)
 

@@ -294,6 +294,7 @@ class Answerability:
         self.vocab = vocab
         self.chunk_texts = chunk_texts
         self.concepts = concepts  # a question -> the glossary concepts it names: (its name for one, all of its names)
+        self.absent_concepts = lru_cache(maxsize=1024)(self.absent_concepts)  # read before embedding and when deciding
         self.nearest_chunk = nearest_chunk  # a term -> the position of the chunk nearest in meaning to it alone
         self._mentioned: dict[tuple[str, ...], bool] = {}
         self._chunks_with = chunks_with  # a token -> the chunks whose tokens include it (the lexical postings)
@@ -355,9 +356,14 @@ class Answerability:
                 out.append(asked)
         return out[:MAX_MISSING]
 
+    def concepts_to_place(self, question: str) -> list[str]:
+        """The absent concepts whose nearest chunk discussed_in reads: not one Latin word (GRPO), which the embedder
+        places by its spelling."""
+        return [c for c in self.absent_concepts(question) if not _ONE_LATIN_WORD.fullmatch(c.strip())]
+
     def discussed_in(self, concept: str, position: int) -> bool:
         """The chunk at position is the corpus's nearest in meaning to the concept alone: it discusses the concept,
-        whatever it calls it. Not for one Latin word (GRPO): the embedder places an unknown name by its spelling."""
+        whatever it calls it (only for a concept that concepts_to_place gives)."""
         if self.nearest_chunk is None or _ONE_LATIN_WORD.fullmatch(concept.strip()):
             return False
         return self.nearest_chunk(concept) == position
