@@ -60,8 +60,8 @@ _ASKS_DATE = re.compile(r"(?:哪一?天|哪一?年|几月|什么时候|何时)[^
 # A question about a time window relative to now (今天, this week, the last month, right now): a corpus is written at
 # one time and cannot say what happened since. "Latest", or English "today", often means no more than "nowadays".
 _ASKS_NOW = re.compile(r"(?:最近|近)(?:一|两|几|三|这)?(?:个)?(?:天|周(?!期)|星期|礼拜|月)|这(?:两|几)?(?:天|周(?!期)|个?星期|个?月)|"
-                       r"今天|今日|今年|本周|本月|上周|上个?月|明天|明年|昨天|昨晚|刚刚|"
-                       r"\b(?:tonight|tomorrow|yesterday|this (?:week|month|year)|last (?:week|month)|right now)\b"
+                       r"今天|今日|今年|本周|本月|上周|上个?月|明天|明年|昨天|昨晚|刚刚|最近(?![邻鄰似的]|[一两几三五十]*年)|"
+                       r"\b(?:tonight|tomorrow|yesterday|this (?:week|month|year)|last (?:week|month)|right now|recently|most recent)\b"
                        r"|\byet\s*(?:\?|$)", re.I)
 _STATES_MONEY = re.compile(r"\d[\d,.]*\s*(?:元|美元|美金|块钱|usd|rmb|dollars?)|[$¥￥€]\s*\d", re.I)
 _STATES_DATE = re.compile(r"(?:19|20)\d\d\s*年|\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\b(?:19|20)\d\d\b")

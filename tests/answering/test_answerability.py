@@ -79,7 +79,8 @@ def test_everyday_questions_are_out_of_scope(kb, question):
 
 @pytest.mark.parametrize("question", ["最近一周 GitHub 上最火的大模型项目是哪个？", "今年有哪些新发布的开源模型？",
                                       "這兩天有什麼 AI 新聞？", "What did the big AI labs announce this week?",
-                                      "Is the new Llama out yet?", "Which open-source LLMs came out this month?"])
+                                      "Is the new Llama out yet?", "Which open-source LLMs came out this month?",
+                                      "最近有哪些新发布的大模型？", "Which models were released most recently?"])
 def test_a_question_about_a_time_window_relative_to_now_is_out_of_scope(kb, question):
     assert asks_now(question)
     ans = kb.ask(question)
@@ -92,7 +93,8 @@ def test_an_everyday_question_about_today_is_told_it_is_off_domain(kb):
 
 
 @pytest.mark.parametrize("question", ["最近邻检索是怎么做的？", "训练周期一般设多少个 epoch？", "大模型最新进展有哪些？",
-                                      "Are LLMs running in real products today?", "Is attention the latest idea?"])
+                                      "Are LLMs running in real products today?", "Is attention the latest idea?",
+                                      "最近几年 NLP 有哪些进展？", "K-means 会把每个点分到最近的簇中心吗？"])
 def test_nearest_neighbours_periods_and_modern_things_are_not_about_now(question):
     assert not asks_now(question)
 
