@@ -19,6 +19,7 @@ _ANCHOR_DROP = re.compile(r"[\s*#`>]+")
 STOPWORDS = words("stopwords")
 
 _opencc = None
+SHORT_TEXT = 512  # characters: longer texts (chunks at ingest) are converted without being remembered
 
 
 def strip_controls(text: str) -> str:
@@ -35,6 +36,16 @@ def normalize_space(text: str) -> str:
 
 def to_simplified(text: str) -> str:
     """Fold Traditional characters to Simplified (OpenCC t2s) for matching; never for display."""
+    return _short_to_simplified(text) if len(text) <= SHORT_TEXT else _convert(text)
+
+
+@lru_cache(maxsize=4096)
+def _short_to_simplified(text: str) -> str:
+    """A question and its words are folded many times while one is answered: convert each once."""
+    return _convert(text)
+
+
+def _convert(text: str) -> str:
     global _opencc
     if _opencc is None:
         import opencc
