@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.build import build_index
+from kb.core import index
 from kb.core.config import ROOT, load_settings
 from kb.core.questions import read_cases
 from kb.knowledge import KnowledgeBase
@@ -38,7 +39,7 @@ def chapter_of(source: str) -> str:
 def centroids(kb: KnowledgeBase) -> tuple[list[str], np.ndarray]:
     """Each category's mean example vector, unit length (the naive baseline)."""
     ids = kb.topic_ids
-    rows = [np.array([t == cid for t in kb.data.example_topics]) for cid in ids]
+    rows = [np.array([t == cid and k == index.TAXONOMY for t, k in zip(kb.data.example_topics, kb.data.example_kinds)]) for cid in ids]
     cents = np.vstack([kb.data.example_vectors[r].mean(axis=0) for r in rows])
     return ids, cents / np.linalg.norm(cents, axis=1, keepdims=True)
 

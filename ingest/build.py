@@ -22,7 +22,7 @@ from kb.core.calibration import load_calibration
 from kb.core.config import ROOT, Settings
 from kb.core.embed import get_embedder
 from kb.core.errors import BadInput, BuildFailed, KBError
-from kb.core.index import BUILDS, CURRENT, crash_point_for_tests, load_index, read_manifest, write_build
+from kb.core.index import BUILDS, CURRENT, PROBE, QUESTION, TAXONOMY, crash_point_for_tests, load_index, read_manifest, write_build
 from kb.core.schema import SCHEMA_VERSION, Chunk
 from kb.core.store import FaissStore, store_class
 from kb.core.textnorm import to_simplified, tokenize
@@ -32,7 +32,7 @@ from .cache import EmbeddingCache, SharedCache
 from .chunk import chunk_document, parent_chunks
 from .clean import document_title, strip_site_noise
 from .hubness import chunk_hubness, pseudo_queries
-from .labels import LabelFile, blend, chunk_labels, read_label_files
+from .labels import LabelFile, blend, chunk_labels, question_examples, read_label_files
 from .labels import fingerprint as label_fingerprint
 from .load import Document, Skipped, load_corpus
 from .taxonomy import Taxonomy, is_taxonomy, parse_taxonomy
@@ -303,6 +303,10 @@ def _revote(settings: Settings, docs: list[Document], skipped: list[Skipped], ta
         examples = [to_simplified(e.text) for e in taxonomy.examples]
         e_vecs, embedded = cache.get_or_embed("passage", examples,
                                               lambda texts: get_embedder(settings.embedder).embed_passages(texts))
+        asked = question_examples(labels)
+        a_vecs, more = cache.get_or_embed("query", [to_simplified(q) for _, q in asked],
+                                          lambda texts: get_embedder(settings.embedder).embed_queries(texts))
+        embedded += more
     finally:
         cache.close()
     calibration = load_calibration(settings.embedder)
@@ -314,24 +318,26 @@ def _revote(settings: Settings, docs: list[Document], skipped: list[Skipped], ta
     build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 1_000_000:06d}"
     store = store_class(settings.store).for_build(settings, build_id, dim)
     store.add(all_vecs, [{"topic": chunks[i].topic, "source": chunks[i].source} for i, _ in rows])
-    off = [i for i, t in enumerate(data.example_topics) if t == OFF_DOMAIN_LABEL]  # the probes, as the last build kept them
+    off = [i for i, kind in enumerate(data.example_kinds) if kind == PROBE]  # the probes, as the last build kept them
     own = [c for c in chunks if c.kind != "parent"]
     counts = Counter(c.topic for c in own)
     topic_ids = [c.id for c in taxonomy.categories]
     report = BuildReport(files=len(docs), skipped=skipped, chunks=len(own), parents=len(chunks) - len(own),
-                         embedded=embedded, reused=len(examples) - embedded, topics={t: counts.get(t, 0) for t in topic_ids},
+                         embedded=embedded, reused=len(examples) + len(asked) - embedded, topics={t: counts.get(t, 0) for t in topic_ids},
                          probes_covered=list(data.manifest.get("probes_covered", [])), labelled=len(labelled),
                          label_questions=sum(len(f.questions) for f in labels), revoted=True)
     manifest = {k: v for k, v in data.manifest.items() if k != "checksums"} | {
         "build_id": build_id, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "store": store.describe(),
-        "counts": data.manifest["counts"] | {"examples": len(examples)},
+        "counts": data.manifest["counts"] | {"examples": len(examples), "question_examples": len(asked)},
         "taxonomy": {"source": taxonomy.source, "sha256": taxonomy.sha256}, "topics": report.topics,
         "labels": {"files": fp["labels"], "questions": report.label_questions, "chunks": report.labelled},
         "fingerprint": fp, "revoted_from": data.manifest["build_id"], "seconds": round(time.perf_counter() - t0, 2)}
     report.build = str(write_build(
         index_dir, manifest, chunks, data.tokens, rows, store,
-        [(e.topic, e.text) for e in taxonomy.examples] + [(OFF_DOMAIN_LABEL, data.example_texts[i]) for i in off],
-        np.vstack([e_vecs, data.example_vectors[off]]), [(c.id, c.name, c.description) for c in taxonomy.categories],
+        [(TAXONOMY, e.topic, e.text) for e in taxonomy.examples] + [(QUESTION, t, q) for t, q in asked]
+        + [(PROBE, OFF_DOMAIN_LABEL, data.example_texts[i]) for i in off],
+        np.vstack([e_vecs, a_vecs.reshape(-1, dim), data.example_vectors[off]]),
+        [(c.id, c.name, c.description) for c in taxonomy.categories],
         [(s, f["sha256"], f["encoding"], f["chunks"], f["title"]) for s, f in data.files.items()],
         data.words, data.word_vectors, data.word_hub))
     report.seconds = time.perf_counter() - t0
@@ -352,13 +358,14 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     passages = [to_simplified(c.embedding_text()) for c in chunks]
     questions = [to_simplified(q) for q, _ in entries]
     examples = [to_simplified(e.text) for e in taxonomy.examples]
+    asked = question_examples(labels)
     probes = [to_simplified(p) for p in off_domain_probes()]
     tokens = [tokenize(c.embedding_text()) for c in chunks]
     # The corpus's Chinese words, embedded like questions, for the word bridge (kb/retrieval/wordbridge.py); only
     # for embedders calibrated for it.
     words = vocabulary(tokens) if calibration["retrieval"]["word_bridge_min_csls"] is not None else []
     pseudo = [to_simplified(q) for q in pseudo_queries(chunks)]
-    total = len(passages) + len(questions) + len(examples) + len(probes) + len(words) + len(pseudo)
+    total = len(passages) + len(questions) + len(examples) + len(asked) + len(probes) + len(words) + len(pseudo)
     done = [0]
 
     def tick(n: int) -> None:
@@ -371,6 +378,8 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
         crash_point_for_tests("embedding")
         q_vecs, n2 = cache.get_or_embed("query", questions, embedder.embed_queries, tick)
         e_vecs, n3 = cache.get_or_embed("passage", examples, embedder.embed_passages, tick, shared=shared)
+        a_vecs, n7 = cache.get_or_embed("query", [to_simplified(q) for _, q in asked], embedder.embed_queries, tick,
+                                        shared=shared)
         o_vecs, n4 = cache.get_or_embed("query", probes, embedder.embed_queries, tick, shared=shared)
         w_vecs, n5 = cache.get_or_embed("query", words, embedder.embed_queries, tick, batch=64)
         h_vecs, n6 = cache.get_or_embed("query", pseudo, embedder.embed_queries, tick)
@@ -395,7 +404,8 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     counts = Counter(chunks[i].topic for i in own)
     report = BuildReport(files=len(docs), skipped=skipped, chunks=len(own), parents=len(chunks) - len(own),
                          duplicates_dropped=dropped,
-                         near_duplicates=near, embedded=n1 + n2 + n3 + n4 + n5 + n6, reused=total - (n1 + n2 + n3 + n4 + n5 + n6),
+                         near_duplicates=near, embedded=n1 + n2 + n3 + n4 + n5 + n6 + n7,
+                         reused=total - (n1 + n2 + n3 + n4 + n5 + n6 + n7),
                          topics={t: counts.get(t, 0) for t in topic_ids},
                          probes_covered=[p for p, c in zip(probes, covered) if c], labelled=len(labelled),
                          label_questions=sum(len(f.questions) for f in labels))
@@ -405,7 +415,8 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
         "embedder": {"name": settings.embedder, "id": embedder.id, "dim": embedder.dim},
         "store": store.describe(),
         "counts": {"files": len(docs), "chunks": len(chunks), "parents": report.parents, "vectors": len(store),
-                   "faq_questions": len(entries), "examples": len(examples), "words": len(words), "pseudo_queries": len(pseudo),
+                   "faq_questions": len(entries), "examples": len(examples), "question_examples": len(asked), "words": len(words),
+                   "pseudo_queries": len(pseudo),
                    "duplicates_dropped": dropped, "near_duplicates": len(near)},
         "files": fp["files"], "taxonomy": {"source": taxonomy.source, "sha256": taxonomy.sha256},
         "topics": report.topics, "near_duplicates": [list(p) for p in near[:50]],
@@ -416,8 +427,9 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     }
     report.build = str(write_build(
         Path(settings.index_dir), manifest, chunks, tokens, rows, store,
-        [(e.topic, e.text) for e in taxonomy.examples] + [(OFF_DOMAIN_LABEL, p) for p, c in zip(probes, covered) if not c],
-        np.vstack([e_vecs, o_vecs[~covered]]),
+        [(TAXONOMY, e.topic, e.text) for e in taxonomy.examples] + [(QUESTION, t, q) for t, q in asked]
+        + [(PROBE, OFF_DOMAIN_LABEL, p) for p, c in zip(probes, covered) if not c],
+        np.vstack([e_vecs, a_vecs.reshape(-1, embedder.dim), o_vecs[~covered]]),
         [(c.id, c.name, c.description) for c in taxonomy.categories],
         [(d.source, d.sha256, d.encoding, sum(1 for c in chunks if c.source == d.source and c.kind != "parent"),
           document_title(d.text, d.source)) for d in docs],

@@ -27,6 +27,7 @@ class LabelledQuestion:
     anchors: tuple[str, ...]
     topic: str
     sources: frozenset[str]  # corpus files the anchors come from; empty: any file
+    text: str = ""  # the question itself: a labelled example for the query-time topic vote
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,18 @@ def read_label_files(folder: Path | None, topic_ids: Sequence[str]) -> list[Labe
             raw = path.read_bytes()
             rows = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
             questions = [LabelledQuestion(tuple(a for a in r.get("anchors") or [] if isinstance(a, str)), r["topic"],
-                                          frozenset(r.get("sources") or ()))
+                                          frozenset(r.get("sources") or ()), r["q"] if isinstance(r.get("q"), str) else "")
                          for r in rows if r.get("anchors") and r.get("topic") in known]
         except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
             log.warning("label file %s skipped: %s", path, exc)
             continue
         files.append(LabelFile(path.name, hashlib.sha256(raw).hexdigest(), questions))
     return files
+
+
+def question_examples(files: Iterable[LabelFile]) -> list[tuple[str, str]]:
+    """(topic, question) of every labelled question, once each: examples of the taxonomy worded as users ask."""
+    return list(dict.fromkeys((q.topic, q.text.strip()) for f in files for q in f.questions if q.text.strip()))
 
 
 def fingerprint(files: Iterable[LabelFile]) -> dict[str, str]:

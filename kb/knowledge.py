@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.answering.answerability import OFF_DOMAIN_LABEL, Answerability, Decision, no_content, salient_terms
+from kb.answering.answerability import Answerability, Decision, no_content, salient_terms
 from kb.answering.compose import Composer
 from kb.answering.corrections import FeedbackStore
 from kb.answering.result import Answer, Source, error_answer
@@ -18,7 +18,7 @@ from kb.core.calibration import Calibration, load_calibration
 from kb.core.config import Settings, load_settings
 from kb.core.embed import Embedder, get_embedder
 from kb.core.errors import BadInput
-from kb.core.index import IndexData, load_index
+from kb.core.index import PROBE, QUESTION, TAXONOMY, IndexData, load_index
 from kb.core.schema import Chunk
 from kb.core.textnorm import fold, mostly_english, normalize_space, strip_controls, to_simplified
 from kb.retrieval.lexical import LexicalIndex
@@ -64,16 +64,18 @@ class KnowledgeBase:
                        if bridge_at is not None and data.words else None)
         self.retriever = Retriever(data, self.lexical, self.calibration, settings.rrf_k, word_bridge=word_bridge)
         self.topic_ids = [t for t, _ in data.topics]
-        off = np.array([t == OFF_DOMAIN_LABEL for t in data.example_topics], dtype=bool)
+        kinds = np.array(data.example_kinds)
+        off, taxonomy, voting = kinds == PROBE, kinds == TAXONOMY, np.isin(kinds, (TAXONOMY, QUESTION))
         self.answerability = Answerability(self.lexical.vocab, [c.text for c in data.chunks], [frozenset(t) for t in data.tokens],
                                            data.example_vectors[off], [t for t, o in zip(data.example_texts, off) if o],
                                            self.calibration["answerability"], lru_cache(maxsize=4096)(self._synonyms),
                                            self.retriever.expander.glossary.named, self.lexical.chunks_with,
-                                           data.example_vectors[~off], self._nearest_chunk)
+                                           data.example_vectors[taxonomy], self._nearest_chunk)
         labelled = bool(data.manifest.get("labels", {}).get("chunks", 0))
-        self.voter = TopicVoter(self.topic_ids, data.example_vectors[~off],
-                                [t for t, o in zip(data.example_topics, off) if not o],
-                                [t for t, o in zip(data.example_texts, off) if not o],
+        # the vote's examples: the taxonomy's, and labelled questions (worded as users ask) of its topics
+        self.voter = TopicVoter(self.topic_ids, data.example_vectors[voting],
+                                [t for t, v in zip(data.example_topics, voting) if v],
+                                [t for t, v in zip(data.example_texts, voting) if v],
                                 self.calibration["topics"], labelled, settings.rrf_k, settings.uncertain_share)
         self.composer = Composer(data.chunks, float(self.calibration["answerability"]["faq_match"]))
         self._nearest: dict[str, int | None] = {}

@@ -1,8 +1,8 @@
 """Topic tags by similarity-weighted nearest-neighbour voting over labelled examples.
 
 A question's topic blends two votes (weights per embedder in kb/data/calibration/, topics section):
-- the taxonomy examples and user corrections, ranked like corpus chunks are (dense + BM25, fused by reciprocal
-  rank), the first example_k counted 1/rank;
+- the labelled examples, ranked like corpus chunks are (dense + BM25, fused by reciprocal rank), the first
+  example_k counted 1/rank: the taxonomy's, the labelled questions of its topics (data/labels/), user corrections;
 - the first neighbour_k retrieved chunks' own ingest-time votes, weighted by softmax of their retrieval scores.
 A chunk's own vote (at ingest) is a cosine-softmax kNN over the taxonomy examples, blended with the topics of the
 labelled questions that point at it (labels.py). docs/quality.md, Topic voting, has the measurements.
@@ -76,7 +76,8 @@ def _blend(votes: np.ndarray, k: int, weights: Callable[[int], np.ndarray]) -> n
 
 
 class TopicVoter:
-    """The query-time vote: labelled examples (taxonomy + user corrections) blended with the retrieved chunks' votes."""
+    """The query-time vote: labelled examples (taxonomy, labelled questions, user corrections) blended with the
+    retrieved chunks' votes."""
 
     def __init__(self, topic_ids: Sequence[str], example_vectors: np.ndarray, example_topics: Sequence[str],
                  example_texts: Sequence[str], tuned: dict[str, Any], labelled_build: bool, rrf_k: int,

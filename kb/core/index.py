@@ -7,7 +7,7 @@ index/
   builds/<build_id>/vectors.faiss     chunk vectors (passages and FAQ questions), when the store is FAISS
   chroma/<build_id>/                  the same vectors in embedded Chroma, when the store is Chroma
                                       (a Chroma server keeps them in a collection named per build instead)
-  builds/<build_id>/examples.faiss    taxonomy example vectors
+  builds/<build_id>/examples.faiss    example vectors: the taxonomy's, labelled questions, off-domain probes
   builds/<build_id>/words.faiss       the corpus's Chinese words, for the word bridge (kb/wordbridge.py)
 No pickle: FAISS's own format, SQLite and JSON only.
 """
@@ -36,6 +36,7 @@ CHUNKS_DB = "chunks.sqlite"
 VECTORS = VECTORS_FILE
 EXAMPLES = "examples.faiss"
 WORDS = "words.faiss"
+TAXONOMY, QUESTION, PROBE = "taxonomy", "question", "probe"  # the kinds of example
 KEEP_BUILDS = 2
 REBUILD_HINT = "python -m ingest"
 
@@ -45,7 +46,7 @@ CREATE TABLE chunks (seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, source TE
   text TEXT NOT NULL, span_start INTEGER, span_end INTEGER, section TEXT, question TEXT, grp TEXT, entry TEXT, kind TEXT,
   topic TEXT, topic_conf REAL, votes_json TEXT, tokens TEXT NOT NULL, hub REAL NOT NULL DEFAULT 0);
 CREATE TABLE rows (row INTEGER PRIMARY KEY, chunk_seq INTEGER NOT NULL, kind TEXT NOT NULL);
-CREATE TABLE examples (row INTEGER PRIMARY KEY, topic TEXT NOT NULL, text TEXT NOT NULL);
+CREATE TABLE examples (row INTEGER PRIMARY KEY, topic TEXT NOT NULL, text TEXT NOT NULL, kind TEXT NOT NULL);
 CREATE TABLE topics (seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, name TEXT NOT NULL, description TEXT);
 CREATE TABLE files (source TEXT PRIMARY KEY, sha256 TEXT NOT NULL, encoding TEXT, chunks INTEGER, title TEXT);
 CREATE TABLE words (row INTEGER PRIMARY KEY, word TEXT NOT NULL, hub REAL NOT NULL);
@@ -66,6 +67,7 @@ class IndexData:
     example_vectors: np.ndarray
     example_topics: list[str]
     example_texts: list[str]
+    example_kinds: list[str]  # per example: TAXONOMY, QUESTION (a labelled question) or PROBE (off-domain)
     topics: list[tuple[str, str]]  # (id, name) in taxonomy order
     files: dict[str, dict] = field(default_factory=dict)
     words: list[str] = field(default_factory=list)  # the corpus's Chinese words (empty: no word bridge)
@@ -183,7 +185,7 @@ def _read_build(build: Path, manifest: dict) -> IndexData:
                                 meta={"votes": json.loads(row[12] or "{}"), "hub": float(row[15])}))
             tokens.append(row[13].split(" ") if row[13] else [])
         rows = db.execute("SELECT chunk_seq, kind FROM rows ORDER BY row").fetchall()
-        examples = db.execute("SELECT topic, text FROM examples ORDER BY row").fetchall()
+        examples = db.execute("SELECT topic, text, kind FROM examples ORDER BY row").fetchall()
         topics = db.execute("SELECT id, name FROM topics ORDER BY seq").fetchall()
         files = {r[0]: {"sha256": r[1], "encoding": r[2], "chunks": r[3], "title": r[4]}
                  for r in db.execute("SELECT source, sha256, encoding, chunks, title FROM files")}
@@ -201,12 +203,12 @@ def _read_build(build: Path, manifest: dict) -> IndexData:
         word_vectors = word_store.vectors(range(len(word_store)))
     return IndexData(build, manifest, chunks, tokens, np.array([r[0] for r in rows], dtype=np.int64),
                      [r[1] for r in rows], store, ex_vectors, [e[0] for e in examples], [e[1] for e in examples],
-                     [(t[0], t[1]) for t in topics], files, [w[0] for w in words], word_vectors,
+                     [e[2] for e in examples], [(t[0], t[1]) for t in topics], files, [w[0] for w in words], word_vectors,
                      np.array([w[1] for w in words], dtype=np.float32))
 
 
 def write_build(index_dir: Path, manifest: dict, chunks: list[Chunk], tokens: list[list[str]],
-                rows: list[tuple[int, str]], vectors: VectorStore, examples: list[tuple[str, str]],
+                rows: list[tuple[int, str]], vectors: VectorStore, examples: list[tuple[str, str, str]],
                 example_vectors: np.ndarray, topics: list[tuple[str, str, str]], files: list[tuple[str, str, str, int, str]],
                 words: list[str] = (), word_vectors: np.ndarray | None = None, word_hub: np.ndarray | None = None) -> Path:
     """Write a complete build into a fresh folder, fsync it, then point `current` at it in one atomic step."""
@@ -252,7 +254,7 @@ def write_build(index_dir: Path, manifest: dict, chunks: list[Chunk], tokens: li
 
 
 def _write_db(path: Path, build_id: str, chunks: list[Chunk], tokens: list[list[str]], rows: list[tuple[int, str]],
-              examples: list[tuple[str, str]], topics: list[tuple[str, str, str]], files: list[tuple[str, str, str, int, str]],
+              examples: list[tuple[str, str, str]], topics: list[tuple[str, str, str]], files: list[tuple[str, str, str, int, str]],
               vector_sums: dict[str, str], words: list[tuple[str, float]] = ()) -> None:
     db = sqlite3.connect(path)
     try:
@@ -265,7 +267,7 @@ def _write_db(path: Path, build_id: str, chunks: list[Chunk], tokens: list[list[
              json.dumps(c.meta.get("votes", {})), " ".join(tokens[i]), float(c.meta.get("hub", 0.0)))
             for i, c in enumerate(chunks)])
         db.executemany("INSERT INTO rows VALUES (?,?,?)", [(i, seq, kind) for i, (seq, kind) in enumerate(rows)])
-        db.executemany("INSERT INTO examples VALUES (?,?,?)", [(i, t, x) for i, (t, x) in enumerate(examples)])
+        db.executemany("INSERT INTO examples VALUES (?,?,?,?)", [(i, t, x, k) for i, (k, t, x) in enumerate(examples)])
         db.executemany("INSERT INTO topics VALUES (?,?,?,?)", [(i, *t) for i, t in enumerate(topics)])
         db.executemany("INSERT INTO files VALUES (?,?,?,?,?)", files)
         db.executemany("INSERT INTO words VALUES (?,?,?)", [(i, w, h) for i, (w, h) in enumerate(words)])

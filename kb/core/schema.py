@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from kb.core.textnorm import matching_text
 
-SCHEMA_VERSION = 6  # bump when the build's files change shape (docs/quality.md, Change log)
+SCHEMA_VERSION = 7  # bump when the build's files change shape (docs/quality.md, Change log)
 TITLE_SEP = " › "
 
 

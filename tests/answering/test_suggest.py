@@ -90,4 +90,4 @@ def index_of(kb, texts: list[str]) -> IndexData:
     store.add(kb.embedder.embed_passages(texts))
     return IndexData(path=Path("."), manifest={}, chunks=chunks, tokens=[tokenize(t) for t in texts],
                      row_chunk=np.arange(len(texts)), row_kind=["passage"] * len(texts), vectors=store,
-                     example_vectors=np.zeros((0, store.dim), np.float32), example_topics=[], example_texts=[], topics=[])
+                     example_vectors=np.zeros((0, store.dim), np.float32), example_topics=[], example_texts=[], example_kinds=[], topics=[])

@@ -4,7 +4,8 @@ import logging
 
 import pytest
 
-from ingest.labels import LabelFile, LabelledQuestion, blend, chunk_labels, read_label_files
+from ingest.labels import LabelFile, LabelledQuestion, blend, chunk_labels, question_examples, read_label_files
+from kb.core.index import QUESTION, TAXONOMY
 from kb.core.schema import Chunk
 from tests.conftest import EVAL_SETS, LABELS
 
@@ -15,8 +16,8 @@ def chunk(text: str, source: str = "a.md") -> Chunk:
     return Chunk(id=text, text=text, title_path=(), source=source, span=(0, len(text)))
 
 
-def question(anchors: list[str], topic: str, sources: tuple[str, ...] = ()) -> LabelledQuestion:
-    return LabelledQuestion(tuple(anchors), topic, frozenset(sources))
+def question(anchors: list[str], topic: str, sources: tuple[str, ...] = (), text: str = "") -> LabelledQuestion:
+    return LabelledQuestion(tuple(anchors), topic, frozenset(sources), text)
 
 
 def test_anchors_label_the_chunks_that_contain_them_in_anchor_form():
@@ -52,7 +53,7 @@ def test_label_files_are_read_leniently(tmp_path, caplog):
     (tmp_path / "broken.jsonl").write_text("{not json", encoding="utf-8")
     with caplog.at_level(logging.WARNING):
         files = read_label_files(tmp_path, TOPICS)
-    assert [(f.name, f.questions) for f in files] == [("good.jsonl", [question(["保存为"], "arch_perf")])]
+    assert [(f.name, f.questions) for f in files] == [("good.jsonl", [question(["保存为"], "arch_perf", text="模型存成什么文件？")])]
     assert "broken.jsonl" in caplog.text
     assert read_label_files(tmp_path / "missing", TOPICS) == [] and read_label_files(None, TOPICS) == []
 
@@ -65,3 +66,19 @@ def test_the_seed_build_uses_the_label_file_and_no_eval_set(kb):
     saving = next(c for c in kb.data.chunks if c.title_path[-1:] == ("大模型如何保存",))
     # people file model-saving questions under arch_perf; the taxonomy examples alone say privacy
     assert saving.topic == "arch_perf"
+
+
+def test_each_labelled_question_is_one_example_of_its_topic():
+    files = [LabelFile("a.jsonl", "x", [question(["保存为"], "arch_perf", text="模型存成什么文件？"),
+                                        question(["泄露"], "privacy_security", text="")]),
+             LabelFile("b.jsonl", "y", [question(["保存为"], "arch_perf", text=" 模型存成什么文件？ ")])]
+    assert question_examples(files) == [("arch_perf", "模型存成什么文件？")]
+
+
+def test_labelled_questions_join_the_vote_but_not_the_field_examples(kb):
+    kinds = kb.data.example_kinds
+    asked = question_examples(read_label_files(LABELS, kb.topic_ids))
+    assert len(asked) > 300 and kinds.count(QUESTION) == len(asked) == kb.data.manifest["counts"]["question_examples"]
+    assert [(t, x) for t, x, k in zip(kb.data.example_topics, kb.data.example_texts, kinds) if k == QUESTION] == asked
+    assert len(kb.voter._base[1]) == kinds.count(TAXONOMY) + len(asked)
+    assert len(kb.answerability.field_vectors) == kinds.count(TAXONOMY)  # the answerability model was fitted on these
