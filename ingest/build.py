@@ -278,6 +278,13 @@ def vote_chunks(chunks: list[Chunk], passage_vectors: np.ndarray, example_vector
     return labelled
 
 
+def example_rows(taxonomy: Taxonomy, asked: list[tuple[str, str]], probes: list[str]) -> list[tuple[str, str, str]]:
+    """(kind, topic, text) of a build's examples, in the order of their vectors: the taxonomy's, the labelled
+    questions, the off-domain probes kept."""
+    return ([(TAXONOMY, e.topic, e.text) for e in taxonomy.examples] + [(QUESTION, t, q) for t, q in asked]
+            + [(PROBE, OFF_DOMAIN_LABEL, p) for p in probes])
+
+
 def _only_topics_changed(previous: dict, fp: dict) -> bool:
     """Whether two fingerprints differ in the taxonomy or the labels alone: then chunks and vectors can be reused."""
     def rest(f: dict) -> dict:
@@ -334,8 +341,7 @@ def _revote(settings: Settings, docs: list[Document], skipped: list[Skipped], ta
         "fingerprint": fp, "revoted_from": data.manifest["build_id"], "seconds": round(time.perf_counter() - t0, 2)}
     report.build = str(write_build(
         index_dir, manifest, chunks, data.tokens, rows, store,
-        [(TAXONOMY, e.topic, e.text) for e in taxonomy.examples] + [(QUESTION, t, q) for t, q in asked]
-        + [(PROBE, OFF_DOMAIN_LABEL, data.example_texts[i]) for i in off],
+        example_rows(taxonomy, asked, [data.example_texts[i] for i in off]),
         np.vstack([e_vecs, a_vecs.reshape(-1, dim), data.example_vectors[off]]),
         [(c.id, c.name, c.description) for c in taxonomy.categories],
         [(s, f["sha256"], f["encoding"], f["chunks"], f["title"]) for s, f in data.files.items()],
@@ -427,8 +433,7 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     }
     report.build = str(write_build(
         Path(settings.index_dir), manifest, chunks, tokens, rows, store,
-        [(TAXONOMY, e.topic, e.text) for e in taxonomy.examples] + [(QUESTION, t, q) for t, q in asked]
-        + [(PROBE, OFF_DOMAIN_LABEL, p) for p, c in zip(probes, covered) if not c],
+        example_rows(taxonomy, asked, [p for p, c in zip(probes, covered) if not c]),
         np.vstack([e_vecs, a_vecs.reshape(-1, embedder.dim), o_vecs[~covered]]),
         [(c.id, c.name, c.description) for c in taxonomy.categories],
         [(d.source, d.sha256, d.encoding, sum(1 for c in chunks if c.source == d.source and c.kind != "parent"),

@@ -98,6 +98,13 @@ def covered_probes(probe_vectors: np.ndarray, corpus_vectors: np.ndarray, thresh
 
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+")
 _ONE_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9.+\-]*")
+
+
+def _placeable(concept: str) -> bool:
+    """The embedder can place the concept by its meaning: not one Latin word (GRPO), placed by its spelling."""
+    return not _ONE_LATIN_WORD.fullmatch(concept.strip())
+
+
 # A term the asker singles out: quoted, or glossed in Latin script in brackets after its Chinese name.
 _QUOTED = re.compile(r"[“「『\"]([^”」』\"\n]{2,16})[”」』\"]")
 _CJK_TAIL = re.compile(r"[\u4e00-\u9fff]+\s*$")
@@ -359,12 +366,12 @@ class Answerability:
     def concepts_to_place(self, question: str) -> list[str]:
         """The absent concepts whose nearest chunk discussed_in reads: not one Latin word (GRPO), which the embedder
         places by its spelling."""
-        return [c for c in self.absent_concepts(question) if not _ONE_LATIN_WORD.fullmatch(c.strip())]
+        return [c for c in self.absent_concepts(question) if _placeable(c)]
 
     def discussed_in(self, concept: str, position: int) -> bool:
         """The chunk at position is the corpus's nearest in meaning to the concept alone: it discusses the concept,
         whatever it calls it (only for a concept that concepts_to_place gives)."""
-        if self.nearest_chunk is None or _ONE_LATIN_WORD.fullmatch(concept.strip()):
+        if self.nearest_chunk is None or not _placeable(concept):
             return False
         return self.nearest_chunk(concept) == position
 
