@@ -14,6 +14,7 @@ from kb.answering.result import Answer, error_answer
 from kb.answering.suggest import suggest_categories
 from kb.core.config import Settings, load_settings
 from kb.core.errors import BadInput, IndexMismatch, KBError
+from kb.core.textnorm import readable_text
 from kb.knowledge import KnowledgeBase, clean_question
 
 
@@ -46,7 +47,7 @@ def print_answer(ans: Answer) -> None:
     else:
         if ans.title and not ans.abstained:
             print(f"【{ans.title}】")
-        print(ans.answer)
+        print(readable_text(ans.answer))
     print("\n来源 (sources):")
     for i, s in enumerate(ans.sources, 1):
         print(f"  {i}. [{s.score:.4f}] {s.source_title or s.source} › {s.title}  ({s.topic})")

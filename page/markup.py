@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from kb.core.textnorm import tokenize
+from kb.core.textnorm import readable_text, tokenize
 
 # Backslash-escapable ASCII punctuation (CommonMark) plus Streamlit's $ (LaTeX) and : (emoji / colour directives).
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:=\"'])")
@@ -23,7 +23,8 @@ def question_terms(question: str) -> list[str]:
 
 
 def highlight(text: str, terms: list[str]) -> str:
-    """Escaped markdown of text with every occurrence of the terms (case-insensitive) in bold."""
+    """Escaped markdown of corpus text (readable_text) with every occurrence of the terms (case-insensitive) in bold."""
+    text = readable_text(text)
     mask = [False] * len(text)
     lowered = text.lower()
     for term in terms:
@@ -44,8 +45,9 @@ _HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 
 
 def sanitize_markdown(text: str) -> str:
-    """Corpus markdown kept as formatting, but no raw HTML, images, LaTeX or page-sized headings."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Corpus markdown kept as formatting, but no raw HTML, images, LaTeX, page-sized headings or book-toolchain
+    markup (readable_text)."""
+    text = readable_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = text.replace("$", r"\$").replace("![", r"!\[")
     text = _HEADING.sub(r"**\1**", text)
     return text.replace("\n", "  \n")

@@ -8,7 +8,7 @@ from langchain_core.documents import Document
 from langchain_core.prompts import ChatPromptTemplate
 
 from kb.answering.result import Source
-from kb.core.textnorm import mostly_english, to_simplified
+from kb.core.textnorm import mostly_english, readable_text, to_simplified
 
 GROUNDED_SYSTEM = """You answer questions about large language models for a knowledge base.
 The user message holds numbered passages between <passages> and </passages>, then the question.
@@ -67,11 +67,11 @@ def _title_and_text(passage: Source | Document) -> tuple[str, str]:
 
 
 def format_passages(passages: Sequence[Source] | Sequence[Document]) -> str:
-    """The numbered passages as the model sees them: [n] the title path, then the text."""
+    """The numbered passages as the model sees them: [n] the title path, then the text as a reader sees it."""
     blocks = []
     for n, passage in enumerate(passages, 1):
         title, text = _title_and_text(passage)
-        blocks.append(f"[{n}] {neutralize(title or '')}\n{neutralize(text)}")
+        blocks.append(f"[{n}] {neutralize(title or '')}\n{neutralize(readable_text(text))}")
     return "\n\n".join(blocks)
 
 

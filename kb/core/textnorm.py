@@ -116,6 +116,30 @@ def matching_text(text: str) -> str:
     return _TABLE_RULE.sub("", text)
 
 
+_ROLE_LINE = re.compile(r"^[ \t]*:[A-Za-z][\w-]*:(?:`[^`\n]*`)?(?:[ \t]*:[A-Za-z][\w-]*:(?:`[^`\n]*`)?)*[ \t]*\n?", re.M)
+_CITATION = re.compile(r"(?::cite[pt]?:|\{cite[pt]?\})`([^`\n]*)`")
+_SPACED_ROLE = re.compile(r"(?<=(.))?[ \t]*" + _ROLE.pattern + r"[ \t]*(?=(.))?")
+_FENCED = re.compile(r"(^[ \t]*(?:```|~~~).*?^[ \t]*(?:```|~~~)[ \t]*$)", re.M | re.S)
+
+
+def readable_text(text: str) -> str:
+    """Text as shown to a reader: the book toolchain's markup that a built book turns into numbers or layout is
+    dropped (lines of roles only, like :label:`x` and :end_tab:, and inline cross-references), and a citation shows
+    its key in brackets. Code blocks are shown as written; what is stored, matched and returned as JSON is unchanged."""
+    parts = _FENCED.split(text)
+    for i in range(0, len(parts), 2):
+        prose = _ROLE_LINE.sub("", parts[i])
+        prose = _CITATION.sub(lambda m: f"[{m.group(1)}]", prose)
+        parts[i] = _SPACED_ROLE.sub(_join_around, prose)
+    return "".join(parts)
+
+
+def _join_around(m: re.Match) -> str:
+    """What stands where a dropped reference was: one space between two Latin words, else nothing (例子 :numref:`x`中)."""
+    latin = [c is not None and c.isascii() and c.isalnum() for c in m.groups()]
+    return " " if all(latin) else ""
+
+
 def anchor_form(text: str) -> str:
     """The comparison form used by the eval set: whitespace and markdown marks * # ` > removed."""
     return _ANCHOR_DROP.sub("", text)

@@ -21,6 +21,11 @@ def test_passages_are_numbered_with_their_title_paths() -> None:
     assert text.startswith("[1] 文档 › 小节\n显存用于存放参数。") and "\n\n[2] 训练 › 显存\n梯度也占显存。" in text
 
 
+def test_the_model_reads_passages_without_book_toolchain_markup() -> None:
+    text = format_passages([source(":label:`sec_memory`\n如 :numref:`fig_memory` 所示，显存存放参数 :cite:`Rajbhandari.2020`。")])
+    assert text == "[1] 文档 › 小节\n如所示，显存存放参数 [Rajbhandari.2020]。"
+
+
 def test_an_instruction_inside_a_passage_stays_inside_the_data_block() -> None:
     system, human = GROUNDED_PROMPT.format_messages(**grounded_inputs("什么是显存？", [source(INJECTION)]))
     assert system.content == GROUNDED_SYSTEM.format(language="Simplified Chinese (简体中文)")
