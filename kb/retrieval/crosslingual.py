@@ -71,6 +71,7 @@ class Glossary:
 
     def __init__(self, vocab: Collection[str], path: Path = GLOSSARY) -> None:
         self._vocab = vocab
+        self._used: dict[str, bool] = {}  # name -> used(name); glossary names only (used() is not given user input)
         self.english: dict[str, list[Sense]] = {}  # English name -> the concept's Chinese names in the corpus
         self._names: list[list[str]] = []  # concept -> every name the corpus uses (English and Chinese)
         self._chinese: list[tuple[str, int]] = []  # (Chinese name the corpus never uses, concept), longest first
@@ -122,9 +123,12 @@ class Glossary:
         return [(name, self._every[concept]) for concept, name in found.items()]
 
     def used(self, name: str) -> bool:
-        """Does the corpus use this name (all of its words are corpus tokens)?"""
-        words = [t for t in tokenize(name) if not t.startswith("#")]
-        return bool(words) and all(t in self._vocab for t in words)
+        """Does the corpus use this name (all of its words are corpus tokens)? Each name is segmented once."""
+        known = self._used.get(name)
+        if known is None:
+            words = [t for t in tokenize(name) if not t.startswith("#")]
+            known = self._used[name] = bool(words) and all(t in self._vocab for t in words)
+        return known
 
     def bridge(self, question: str) -> list[str]:
         """Corpus names of the concepts that the question names in words the corpus never uses."""
