@@ -40,7 +40,12 @@ def load_kb(index_dir: str, corpus_dir: str, embedder: str) -> KnowledgeBase:
 
 def progress_callback(text: str):
     bar = st.progress(0.0, text=text)
-    return bar, lambda done, total: bar.progress(min(1.0, done / total) if total else 0.0, text=f"{text} {done}/{total}")
+
+    def update(done: int, total: int) -> None:  # done and total in ingest's units of work (build_index)
+        share = min(1.0, done / total) if total else 0.0
+        bar.progress(share, text=f"{text} {share:.0%}")
+
+    return bar, update
 
 
 def get_kb(settings: Settings) -> KnowledgeBase:

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.quiet:
             from tqdm import tqdm
 
-            bar = tqdm(total=0, unit="text", desc="embedding", file=sys.stderr, disable=args.quiet)
+            bar = tqdm(total=0, unit="char", unit_scale=True, desc="embedding", file=sys.stderr, disable=args.quiet)
 
         def progress(done: int, total: int) -> None:
             if bar is not None:

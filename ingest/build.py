@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 CHUNKER_VERSION = 16  # bump when chunking, lexical tokenization or the text embedded changes
 DEFAULT_TAXONOMY = ROOT / "data" / "seed" / "000_95118d8ff96ae265.txt"
 NEAR_DUPLICATE = 0.97  # cosine above which two chunks from different sections are reported as near-duplicates
+PREFIX_CHARS = 8  # the "query: " / "passage: " prefix and special tokens every text is embedded with, in characters
 
 
 @dataclass
@@ -206,6 +207,11 @@ def chunk_corpus(docs: list[Document], settings: Settings,
     return chunks, dropped
 
 
+def embedding_cost(text: str) -> int:
+    """Roughly what embedding the text costs the engine (its time grows with the tokens): characters plus prefix."""
+    return len(text) + PREFIX_CHARS
+
+
 def faq_entries(chunks: list[Chunk]) -> list[tuple[str, int]]:
     """(question, first chunk position) for every FAQ entry: each question is also indexed on its own."""
     entries: dict[str, tuple[str, int]] = {}
@@ -232,7 +238,8 @@ def find_near_duplicates(chunks: list[Chunk], vectors: np.ndarray) -> list[tuple
 
 def build_index(settings: Settings, progress: Callable[[int, int], None] | None = None, force: bool = False,
                 taxonomy_path: Path | None = None) -> BuildReport:
-    """Build the index for settings.corpus_dir into settings.index_dir; a no-op when nothing changed."""
+    """Build the index for settings.corpus_dir into settings.index_dir; a no-op when nothing changed. progress(done,
+    total) follows the embedding in units of embedding_cost, so its share done is a fair share of the time."""
     t0 = time.perf_counter()
     corpus, index_dir = Path(settings.corpus_dir), Path(settings.index_dir)
     if not corpus.is_dir():
@@ -371,11 +378,13 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     # for embedders calibrated for it.
     words = vocabulary(tokens) if calibration["retrieval"]["word_bridge_min_csls"] is not None else []
     pseudo = [to_simplified(q) for q in pseudo_queries(chunks)]
-    total = len(passages) + len(questions) + len(examples) + len(asked) + len(probes) + len(words) + len(pseudo)
+    # progress counts the engine's work, not texts: a word costs the engine little, a passage of 400 characters much
+    texts = [*passages, *questions, *examples, *(q for _, q in asked), *probes, *words, *pseudo]
+    total = sum(map(embedding_cost, texts))
     done = [0]
 
-    def tick(n: int) -> None:
-        done[0] += n
+    def tick(batch: list[str]) -> None:
+        done[0] += sum(map(embedding_cost, batch))
         if progress:
             progress(done[0], total)
 
@@ -411,7 +420,7 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     report = BuildReport(files=len(docs), skipped=skipped, chunks=len(own), parents=len(chunks) - len(own),
                          duplicates_dropped=dropped,
                          near_duplicates=near, embedded=n1 + n2 + n3 + n4 + n5 + n6 + n7,
-                         reused=total - (n1 + n2 + n3 + n4 + n5 + n6 + n7),
+                         reused=len(texts) - (n1 + n2 + n3 + n4 + n5 + n6 + n7),
                          topics={t: counts.get(t, 0) for t in topic_ids},
                          probes_covered=[p for p, c in zip(probes, covered) if c], labelled=len(labelled),
                          label_questions=sum(len(f.questions) for f in labels))

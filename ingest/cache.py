@@ -45,10 +45,11 @@ class EmbeddingCache:
         self._db.commit()
 
     def get_or_embed(self, mode: str, texts: Sequence[str], embed: Callable[[list[str]], np.ndarray],
-                     progress: Callable[[int], None] | None = None, batch: int = 16,
+                     progress: Callable[[list[str]], None] | None = None, batch: int = 16,
                      shared: "SharedCache | None" = None) -> tuple[np.ndarray, int]:
         """Vectors for texts (cached ones read back, the rest embedded in batches); also how many were embedded.
-        With shared, texts missing here are looked up there first, and new vectors are stored in both."""
+        With shared, texts missing here are looked up there first, and new vectors are stored in both. progress gets
+        the texts done: those read back at once, then each embedded batch."""
         keys = [self._key(mode, t) for t in texts]
         found = self._read(keys)
         if shared is not None:
@@ -57,6 +58,8 @@ class EmbeddingCache:
                 self._write(reused)
                 found.update(reused)
         missing = [i for i, k in enumerate(keys) if k not in found]
+        if progress and len(missing) < len(texts):
+            progress([t for t, k in zip(texts, keys) if k in found])
         for start in range(0, len(missing), batch):
             idx = missing[start:start + batch]
             vecs = embed([texts[i] for i in idx])
@@ -66,7 +69,7 @@ class EmbeddingCache:
                 shared.write(fresh)
             found.update(fresh)
             if progress:
-                progress(len(idx))
+                progress([texts[i] for i in idx])
         out = np.vstack([found[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)
         return np.ascontiguousarray(out, dtype=np.float32), len(missing)
 

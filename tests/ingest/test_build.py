@@ -15,12 +15,26 @@ def cooking(tmp_path_factory: pytest.TempPathFactory):
     from ingest.build import build_index
 
     index_dir = tmp_path_factory.mktemp("cooking-index")
-    report = build_index(settings(index_dir, COOKING))
-    return report, KnowledgeBase.load(settings(index_dir, COOKING))
+    calls: list[tuple[int, int]] = []
+    report = build_index(settings(index_dir, COOKING), lambda done, total: calls.append((done, total)))
+    return report, KnowledgeBase.load(settings(index_dir, COOKING)), calls, index_dir
+
+
+def test_progress_rises_to_the_whole_in_units_of_work_and_the_report_counts_texts(cooking):
+    from ingest.build import PREFIX_CHARS, build_index
+
+    report, _, calls, index_dir = cooking
+    done = [d for d, _ in calls]
+    assert len({t for _, t in calls}) == 1 and done == sorted(done) and done[-1] == calls[0][1]
+    again: list[tuple[int, int]] = []
+    rebuilt = build_index(settings(index_dir, COOKING), lambda d, t: again.append((d, t)), force=True)
+    assert rebuilt.embedded == 0 and rebuilt.reused == report.embedded + report.reused  # every text read back
+    assert rebuilt.reused <= calls[-1][1] / (PREFIX_CHARS + 1)  # texts, each costing at least a character and prefix
+    assert again[-1] == calls[-1]  # the same whole, reached from the cache alone
 
 
 def test_probes_the_corpus_answers_are_dropped_and_reported(cooking):
-    report, kb = cooking
+    report, kb, _, _ = cooking
     assert set(report.probes_covered) == {"红烧肉怎么做好吃", "番茄炒蛋的做法步骤", "蛋糕烤箱温度设置多少度", "包饺子的馅怎么调"}
     assert "not used as off-domain probes: 红烧肉怎么做好吃" in report.summary()
     assert kb.data.manifest["probes_covered"] == report.probes_covered
