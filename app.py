@@ -4,6 +4,8 @@ Run: streamlit run app.py   (KB_INDEX_DIR / KB_CORPUS_DIR choose the index and c
 """
 from __future__ import annotations
 
+import time
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -19,7 +21,7 @@ from kb.core.errors import BadInput, IndexNotFound, KBError, LLMUnavailable
 from kb.knowledge import Answer, KnowledgeBase, Source
 from page.browse import group_sections, page_count, paginate
 from page.markup import escape_markdown as esc
-from page.markup import highlight, model_markdown, question_terms, sanitize_markdown, source_label
+from page.markup import highlight, model_markdown, progress_label, question_terms, sanitize_markdown, source_label
 from page.projection import chunk_map
 from page.uploads import MAX_UPLOAD_BYTES, save_upload
 
@@ -40,10 +42,11 @@ def load_kb(index_dir: str, corpus_dir: str, embedder: str) -> KnowledgeBase:
 
 def progress_callback(text: str):
     bar = st.progress(0.0, text=text)
+    start = time.monotonic()
 
     def update(done: int, total: int) -> None:  # done and total in ingest's units of work (build_index)
         share = min(1.0, done / total) if total else 0.0
-        bar.progress(share, text=f"{text} {share:.0%}")
+        bar.progress(share, text=progress_label(text, share, time.monotonic() - start))
 
     return bar, update
 

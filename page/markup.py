@@ -65,3 +65,14 @@ def source_label(title: str, source: str) -> str:
     if not title or title == source:
         return escape_markdown(source)
     return f"{escape_markdown(title)} ({escape_markdown(source)})"
+
+
+def progress_label(text: str, share: float, elapsed_s: float) -> str:
+    """A build's progress line: the share done and, once a little is done, the time left at the rate so far."""
+    line = f"{text} {share:.0%}"
+    if not 0.02 <= share < 1.0:
+        return line
+    left = elapsed_s * (1 - share) / share
+    if left >= 90:
+        return f"{line} · 约 {left / 60:.0f} 分钟 (about {left / 60:.0f} min left)"
+    return f"{line} · 约 {left:.0f} 秒 ({left:.0f} s left)"

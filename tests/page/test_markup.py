@@ -2,7 +2,7 @@
 from kb.answering.result import Answer
 from kb.cli import print_answer
 from kb.core.textnorm import readable_text
-from page.markup import escape_markdown, highlight, model_markdown, question_terms, sanitize_markdown
+from page.markup import escape_markdown, highlight, model_markdown, progress_label, question_terms, sanitize_markdown
 
 XSS = "<script>alert(1)</script> <img src=x onerror=alert(1)>"
 
@@ -72,3 +72,10 @@ def test_the_cli_shows_readable_text_and_the_json_keeps_the_stored_text(capsys) 
 def test_a_dropped_reference_leaves_the_sentence_joined() -> None:
     assert readable_text("在前面的例子 :numref:`fig_c`中，") == "在前面的例子中，"
     assert readable_text("see :numref:`sec_x` for details, as :eqref:`e`.") == "see for details, as."
+
+
+def test_a_build_shows_the_time_left_at_the_rate_so_far() -> None:
+    assert progress_label("建立索引…", 0.01, 30) == "建立索引… 1%"  # too little done to say
+    assert progress_label("建立索引…", 0.25, 300) == "建立索引… 25% · 约 15 分钟 (about 15 min left)"
+    assert progress_label("建立索引…", 0.5, 40) == "建立索引… 50% · 约 40 秒 (40 s left)"
+    assert progress_label("建立索引…", 1.0, 600) == "建立索引… 100%"
