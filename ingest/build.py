@@ -372,6 +372,7 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     questions = [to_simplified(q) for q, _ in entries]
     examples = [to_simplified(e.text) for e in taxonomy.examples]
     asked = question_examples(labels)
+    asked_texts = [to_simplified(q) for _, q in asked]
     probes = [to_simplified(p) for p in off_domain_probes()]
     tokens = [tokenize(c.embedding_text()) for c in chunks]
     # The corpus's Chinese words, embedded like questions, for the word bridge (kb/retrieval/wordbridge.py); only
@@ -379,7 +380,7 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
     words = vocabulary(tokens) if calibration["retrieval"]["word_bridge_min_csls"] is not None else []
     pseudo = [to_simplified(q) for q in pseudo_queries(chunks)]
     # progress counts the engine's work, not texts: a word costs the engine little, a passage of 400 characters much
-    texts = [*passages, *questions, *examples, *(q for _, q in asked), *probes, *words, *pseudo]
+    texts = [*passages, *questions, *examples, *asked_texts, *probes, *words, *pseudo]
     total = sum(map(embedding_cost, texts))
     done = [0]
 
@@ -393,8 +394,7 @@ def _build(settings: Settings, docs: list[Document], skipped: list[Skipped], tax
         crash_point_for_tests("embedding")
         q_vecs, n2 = cache.get_or_embed("query", questions, embedder.embed_queries, tick)
         e_vecs, n3 = cache.get_or_embed("passage", examples, embedder.embed_passages, tick, shared=shared)
-        a_vecs, n7 = cache.get_or_embed("query", [to_simplified(q) for _, q in asked], embedder.embed_queries, tick,
-                                        shared=shared)
+        a_vecs, n7 = cache.get_or_embed("query", asked_texts, embedder.embed_queries, tick, shared=shared)
         o_vecs, n4 = cache.get_or_embed("query", probes, embedder.embed_queries, tick, shared=shared)
         w_vecs, n5 = cache.get_or_embed("query", words, embedder.embed_queries, tick, batch=64)
         h_vecs, n6 = cache.get_or_embed("query", pseudo, embedder.embed_queries, tick)

@@ -87,20 +87,20 @@ class TopicVoter:
         self.rrf_k = rrf_k
         self.uncertain_share = uncertain_share
         self.example_weight = float(tuned["example_weight_labelled" if labelled_build else "example_weight"])
-        self._base = (np.asarray(example_vectors, np.float32), list(example_topics), list(example_texts))
-        self._base_tokens = [tokenize(t) for t in example_texts]  # segmented once, not again with each correction
+        # the examples' texts are kept segmented: once, not again with each correction
+        self._base = (np.asarray(example_vectors, np.float32), list(example_topics), [tokenize(t) for t in example_texts])
         self._lock = threading.Lock()
         self.set_extra_examples(np.zeros((0, self._base[0].shape[1]), np.float32), [], [])
 
     def set_extra_examples(self, vectors: np.ndarray, topics: Sequence[str], texts: Sequence[str]) -> None:
         """Extra labelled examples (user topic corrections) that the vote uses from now on."""
-        base_vectors, base_topics, _ = self._base
+        base_vectors, base_topics, base_tokens = self._base
         vectors = np.asarray(vectors, np.float32).reshape(-1, base_vectors.shape[1])
         labels = base_topics + list(topics)
         onehot = np.zeros((len(labels), len(self.topic_ids)))
         onehot[np.arange(len(labels)), [self.topic_ids.index(t) for t in labels]] = 1.0
         state = (np.vstack([base_vectors, vectors]), onehot, len(base_topics),
-                 LexicalIndex(self._base_tokens + [tokenize(t) for t in texts]))
+                 LexicalIndex(base_tokens + [tokenize(t) for t in texts]))
         with self._lock:
             self._state = state
 
