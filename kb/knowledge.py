@@ -152,11 +152,12 @@ class KnowledgeBase:
         n = max(MIN_SOURCES, k or self.settings.top_k)
         qvec, retrieval, hits, decision = self.judge(text, n, topic)
         vote = self.vote(qvec, retrieval)
-        answer, title, match = (decision.message, "", "") if decision.abstained else self.composer.compose(hits)
+        answer, title, match, shown = (decision.message, "", "", []) if decision.abstained else self.composer.compose_shown(hits)
         result = Answer(question=raw, abstained=decision.abstained, answer=answer, title=title, match=match,
                         topic={"id": vote.id, "name": self.data.topic_name(vote.id), "confidence": vote.confidence,
                                "uncertain": vote.uncertain, "votes": vote.votes},
-                        sources=self._passages(hits + retrieval.more, n), warnings=warnings,
+                        sources=self._passages(hits + retrieval.more, n, (self.composer.joined(shown), shown)),
+                        warnings=warnings,
                         abstain_reason=decision.reason,
                         missing_terms=decision.missing_terms, status=decision.status)
         result.timing_ms = round((time.perf_counter() - t0) * 1000, 1)
@@ -202,9 +203,10 @@ class KnowledgeBase:
             return tuple(self.retriever.expander.translations(term))
         return tuple(fold(name) for name in self.retriever.expander.glossary.bridge(term))
 
-    def _passages(self, hits: list[Hit], k: int) -> list[Source]:
+    def _passages(self, hits: list[Hit], k: int, answered: tuple[str, list[int]] = ("", [])) -> list[Source]:
         """The first k hits as sources, each as the reader sees it (a lead-in with the sub-sections it announces);
-        a hit an earlier source already shows is left out, and the next one takes its place."""
+        a hit an earlier source already shows is left out, and the next one takes its place. The first source of an
+        answer holds the chunks the answer shows (answered: their text and positions), so its section is not listed twice."""
         sources: list[Source] = []
         shown: set[int] = set()
         for hit in hits:
@@ -212,7 +214,10 @@ class KnowledgeBase:
                 break
             if hit.position in shown:
                 continue
-            text, positions = self.composer.passage(hit.position)
+            if not sources and answered[1]:
+                text, positions = answered
+            else:
+                text, positions = self.composer.passage(hit.position)
             shown.update(positions)
             sources.append(self._source(hit, text))
         return sources

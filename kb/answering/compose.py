@@ -64,14 +64,33 @@ class Composer:
 
     def compose(self, hits: list[Hit]) -> tuple[str, str, str]:
         """(answer, title, match): a closely matching FAQ entry whole, else the best hit's section."""
+        answer, title, match, _ = self.compose_shown(hits)
+        return answer, title, match
+
+    def compose_shown(self, hits: list[Hit]) -> tuple[str, str, str, list[int]]:
+        """compose, and the chunks whose text the answer shows (from their start)."""
         best = hits[0]
         faq = max(hits, key=lambda h: h.question)
         if faq.question >= self.faq_match:
-            return self._text_of(self._entries[faq.chunk.entry]), faq.chunk.title, "faq"
+            positions = self._entries[faq.chunk.entry]
+            text = self._text_of(positions)
+            return text, faq.chunk.title, "faq", self._shown(positions, text)
         positions = self._sections[best.chunk.section]
         positions = positions + self._goes_on(positions[-1])
         start = self._start(positions, positions.index(best.position))
-        return ("… " if start else "") + self._text_of(positions[start:]), best.chunk.title, "section"
+        text = self._text_of(positions[start:])
+        return ("… " if start else "") + text, best.chunk.title, "section", self._shown(positions[start:], text)
+
+    def joined(self, positions: list[int]) -> str:
+        """The chunks' texts as one passage, whole (the answer may cut the last one short)."""
+        return merge_texts([self.chunks[p].text for p in positions])
+
+    def _shown(self, positions: list[int], text: str) -> list[int]:
+        """The positions whose text starts within the shown text (the last may be cut at a sentence)."""
+        shown = 1
+        while shown < len(positions) and len(merge_texts([self.chunks[p].text for p in positions[:shown]])) < len(text) - 2:
+            shown += 1
+        return positions[:shown]
 
     def _start(self, positions: list[int], best: int) -> int:
         """Where the answer starts reading a section too long to show whole: at the chunk that matched, or as many

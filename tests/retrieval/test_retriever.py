@@ -1,5 +1,6 @@
 """Ranking helpers: reciprocal-rank fusion, twin collapsing, parent chunks, first-stage ranking."""
 import numpy as np
+import pytest
 
 from kb.core.schema import Chunk
 from kb.retrieval.fusion import collapse_twins, defer_covered, parents_of, rrf_fuse
@@ -206,6 +207,24 @@ def test_the_faq_entry_that_answers_leads_the_sources(kb):
     ans = kb.ask("训练模型的过程中有哪些安全风险？")
     assert ans.match == "faq" and ans.sources[0].title == ans.title == "关于 AI 的小白 FAQ › 模型训练时可能存在哪些安全隐患？"
     assert len({s.chunk_id for s in ans.sources}) == len(ans.sources)  # moved, not duplicated
+
+
+@pytest.mark.parametrize("question", ["什么是微调？", "训练模型的过程中有哪些安全风险？", "What is RLHF?", "大模型为什么需要大量显存？"])
+def test_the_first_source_holds_what_the_answer_shows_and_its_chunks_are_not_listed_again(kb, question):
+    ans = kb.ask(question)
+    assert ans.status == "answered"
+    shown = ans.answer.removeprefix("… ").removesuffix(" …").rstrip()
+    first = ans.sources[0].text
+    assert first.startswith(shown)  # whole chunks: the answer may cut the last one at a sentence
+    assert len(first) <= len(shown) + max(len(c.text) for c in kb.data.chunks)
+    chunk_text = {c.id: c.text for c in kb.data.chunks}
+    assert not any(chunk_text[s.chunk_id] in first for s in ans.sources[1:])  # its section is not listed twice
+
+
+def test_an_abstention_lists_the_nearest_chunks_as_they_are(kb):
+    ans = kb.ask("What is a KV cache?")
+    chunk_text = {c.id: c.text for c in kb.data.chunks}
+    assert ans.abstained and ans.sources and ans.sources[0].text.startswith(chunk_text[ans.sources[0].chunk_id])
 
 
 def test_best_positions_match_a_full_sort_with_ties_in_corpus_order():
