@@ -120,7 +120,10 @@ class KnowledgeBase:
         texts = [to_simplified(text)] + ([to_simplified(f"{text}（{'、'.join(words)}）")] if words else [])
         bridged = self.retriever.words_to_embed(text)
         concepts = [c for c in self.answerability.concepts_to_place(text) if c not in self._nearest] if place_concepts else []
-        vectors = self.embedder.embed_queries(texts + bridged + [to_simplified(c) for c in concepts])
+        asked = texts + bridged + [to_simplified(c) for c in concepts]
+        unique = list(dict.fromkeys(asked))  # a bridged word can also be a concept to place: embed it once
+        embedded = self.embedder.embed_queries(unique)
+        vectors = embedded[[unique.index(t) for t in asked]]
         self.retriever.remember_words(bridged, vectors[len(texts):len(texts) + len(bridged)])
         for concept, vector in zip(concepts, vectors[len(texts) + len(bridged):]):
             self._nearest_chunk(concept, vector[None])
