@@ -10,6 +10,8 @@ Features (one column each, in units of one first-place RRF vote; weights per emb
   title                   IDF-weighted share of the question's words in the chunk's headings
   hub                     how close the chunk sits to questions in general (ingest/hubness.py), scaled to 0..1
 Refit with python -m benchmarks.fit_rerank (docs/quality.md, Re-ranking).
+A passage that is a list of questions (a book's exercises, a table of contents of an FAQ) asks, it does not answer:
+it is never first while the head has a passage that is not one.
 """
 from __future__ import annotations
 
@@ -19,13 +21,34 @@ from typing import Sequence
 import numpy as np
 
 from kb.core.schema import Chunk
-from kb.core.textnorm import tokenize
+from kb.core.textnorm import readable_text, tokenize
 from kb.retrieval.lexical import LexicalIndex
 
 RANK_FEATURES = ("dense_rrf", "lexical_rrf", "coverage_words", "coverage_bigrams", "dense_top", "bm25", "parent",
                  "summary", "title", "hub")
 _SUMMARY_TITLE = re.compile(r"^[*\s]*(?:總結|总结|小結|小结|結論|结论|結語|结语)[*\s:：]*$")
 
+
+
+_ITEM = re.compile(r"^[ \t]*(?:\d+[.、)]|[-*•+])[ \t]+(.+)$", re.M)
+_ASKS = re.compile(r"[？?]")
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
+_FENCE = re.compile(r"^[ \t]*(?:```|~~~).*?^[ \t]*(?:```|~~~)[ \t]*$", re.M | re.S)
+_LINK_LINE = re.compile(r"^[ \t]*(?:!?\[[^\]\n]*\]\([^)\n]*\)[ \t]*)+$")  # a line that is only links (a forum link)
+LIST_ITEMS = 2  # items a passage needs to count as a list
+LIST_SHARE = 0.5  # share of its items that ask, and share of its text that is items
+
+
+def is_question_list(text: str) -> bool:
+    """The passage is mostly a list whose items mostly ask questions (exercises, an FAQ's table of contents)."""
+    prose = _INLINE_CODE.sub("", readable_text(_FENCE.sub("", text)))
+    items = _ITEM.findall(prose)
+    if len(items) < LIST_ITEMS:
+        return False
+    asking = sum(bool(_ASKS.search(item)) for item in items)
+    body = sum(len(line) for line in prose.splitlines()
+               if line.strip() and not line.lstrip().startswith("#") and not _LINK_LINE.match(line))
+    return asking >= LIST_SHARE * len(items) and sum(map(len, items)) >= LIST_SHARE * max(body, 1)
 
 
 def is_summary(chunk: Chunk) -> bool:
@@ -73,6 +96,7 @@ class Reranker:
         self._is_summary = np.array([is_summary(c) for c in chunks], dtype=bool)
         self._title_words = heading_words(chunks)
         self._hub = scaled([float(c.meta.get("hub", 0.0)) for c in chunks])
+        self._asks = np.array([is_question_list(c.text) for c in chunks], dtype=bool)
 
     def features(self, tokens: list[str], head: list[int], dense_rank: list[int], lex_rank: list[int],
                  lex: np.ndarray, weights: tuple[float, float]) -> np.ndarray:
@@ -107,4 +131,9 @@ class Reranker:
         for p, value in zip(head, features @ self.weights / (self.rrf_k + 1)):
             scores[p] = float(value)
         head = sorted(head, key=lambda p: -scores[p])
+        answering = next((p for p in head if not self._asks[p]), None)
+        if self._asks[head[0]] and answering is not None:  # the first passage is the answer: not one that asks
+            scores[answering] = scores[head[0]] + 1e-6
+            head.remove(answering)
+            head.insert(0, answering)
         return head + order[self.depth:], scores

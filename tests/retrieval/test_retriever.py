@@ -3,8 +3,10 @@ import numpy as np
 import pytest
 
 from kb.core.schema import Chunk
+from kb.core.textnorm import tokenize
 from kb.retrieval.fusion import collapse_twins, defer_covered, parents_of, rrf_fuse
-from kb.retrieval.rerank import heading_words, is_summary
+from kb.retrieval.lexical import LexicalIndex
+from kb.retrieval.rerank import RANK_FEATURES, Reranker, heading_words, is_question_list, is_summary
 from kb.retrieval.retriever import best_positions
 
 
@@ -244,3 +246,41 @@ def test_one_engine_call_gives_the_vectors_of_separate_calls(kb):
         assert np.array_equal(qvec, alone)
         assert np.array_equal(search, kb.search_vector(question, alone))
 
+
+
+EXERCISES = """## 练习
+
+1. 如果更改第一层和第二层的丢弃概率，会发生什么情况？
+1. 增加训练轮数，并比较使用和不使用这种方法时的结果。
+1. 为什么在测试时通常不使用它？
+
+[Discussions](https://example.org/t/1)
+"""
+
+
+def test_a_list_of_questions_is_told_from_passages_that_answer():
+    assert is_question_list(EXERCISES)
+    assert is_question_list("## 2. 实践应用\n\n* 如何部署模型？\n* 如何评估模型？\n* 如何保护隐私？")  # a table of contents
+    faq = "## 什么是微调？\n\n微调是在预训练模型上继续训练。常见做法：\n\n1. 全参数微调：更新所有参数。\n2. LoRA：只训练低秩矩阵。"
+    assert not is_question_list(faq)  # a question heading over an answer
+    told = ("不同的任务适合不同的方法，下面逐一说明它们各自的原理、优点和代价，以及在实践中如何选择，"
+            "读者可以结合前面几节的实验结果来理解。\n\n1. 批量大小太大会怎样？显存不够。\n2. 学习率太大会怎样？训练发散。")
+    assert not is_question_list(told)  # a few questions inside a passage that is mostly prose
+    assert not is_question_list("## 小结\n\n* 可以用 `help` 或 `?` 查看文档。\n* 官方文档有更多示例。")  # ? in code
+    assert not is_question_list("1. 为什么？")  # one item is not a list
+
+
+def test_a_list_of_questions_is_never_the_first_passage():
+    def chunk(name: str, text: str, *path: str) -> Chunk:
+        return Chunk(id=name, text=text, title_path=path, source="book.md", span=(0, 1))
+
+    chunks = [chunk("ex", EXERCISES, "暂退法", "练习"), chunk("body", "暂退法在训练时随机丢弃隐藏单元，测试时不丢弃。", "暂退法"),
+              chunk("other", "权重衰减是一种正则化方法。", "权重衰减")]
+    tokens = [tokenize(c.text) for c in chunks]
+    weights = {name: 0.0 for name in RANK_FEATURES} | {"dense_rrf": 1.0}
+    reranker = Reranker(chunks, LexicalIndex(tokens), weights, depth=3, rrf_k=60)
+    fused = {0: 3.0, 1: 2.0, 2: 1.0}
+    order, scores = reranker.rerank(["暂退法"], [0, 1, 2], fused, [0, 1, 2], [0, 1, 2], np.array([3.0, 2.0, 1.0]), (1.0, 1.0))
+    assert order == [1, 0, 2] and scores[1] > scores[0] > scores[2]
+    only_asking = Reranker(chunks[:1], LexicalIndex(tokens[:1]), weights, depth=3, rrf_k=60)
+    assert only_asking.rerank(["暂退法"], [0], {0: 1.0}, [0], [0], np.array([1.0]), (1.0, 1.0))[0] == [0]
