@@ -10,7 +10,8 @@ on all sets in the embedder's calibration file.
 
 Each answerable question gives pairs (a chunk holding one of its anchors, one that does not) among the first
 RERANK_DEPTH fused candidates; the model learns which feature differences separate them. MRR is computed on the
-ranking as the product builds it (twins collapsed, covered sub-sections deferred).
+chunk ranking as the product builds it (twins collapsed, covered sub-sections deferred); kb.eval scores the sources,
+whose first holds every passage the answer shows, so its MRR can be higher.
 Needs scikit-learn (installed with sentence-transformers).
 """
 from __future__ import annotations
