@@ -28,8 +28,6 @@ RANK_FEATURES = ("dense_rrf", "lexical_rrf", "coverage_words", "coverage_bigrams
                  "summary", "title", "hub")
 _SUMMARY_TITLE = re.compile(r"^[*\s]*(?:總結|总结|小結|小结|結論|结论|結語|结语)[*\s:：]*$")
 
-
-
 _ITEM = re.compile(r"^[ \t]*(?:\d+[.、)]|[-*•+])[ \t]+(.+)$", re.M)
 _ASKS = re.compile(r"[？?]")
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
@@ -41,6 +39,8 @@ LIST_SHARE = 0.5  # share of its items that ask, and share of its text that is i
 
 def is_question_list(text: str) -> bool:
     """The passage is mostly a list whose items mostly ask questions (exercises, an FAQ's table of contents)."""
+    if not _ASKS.search(text) or len(_ITEM.findall(text)) < LIST_ITEMS:  # most passages: no need to read them closer
+        return False
     prose = _INLINE_CODE.sub("", readable_text(_FENCE.sub("", text)))
     items = _ITEM.findall(prose)
     if len(items) < LIST_ITEMS:
