@@ -35,10 +35,11 @@ def print_answer(ans: Answer) -> None:
     for w in ans.warnings:
         print(f"注意 (warning): {w}")
     t = ans.topic
-    flag = " [uncertain]" if t["uncertain"] else ""
-    print(f"主题 (topic): {t['name']} ({t['id']}) {t['confidence']:.0%}{flag}")
-    print("投票 (votes): " + ", ".join(f"{k} {v:.0%}" for k, v in sorted(t["votes"].items(), key=lambda kv: -kv[1])))
-    print()
+    if t["id"]:  # a question without content has no topic
+        flag = " [uncertain]" if t["uncertain"] else ""
+        print(f"主题 (topic): {t['name']} ({t['id']}) {t['confidence']:.0%}{flag}")
+        print("投票 (votes): " + ", ".join(f"{k} {v:.0%}" for k, v in sorted(t["votes"].items(), key=lambda kv: -kv[1])))
+        print()
     if ans.standalone_question and ans.standalone_question != ans.question:
         print(f"理解为 (read as): {ans.standalone_question}")
     if ans.generated:
@@ -48,7 +49,8 @@ def print_answer(ans: Answer) -> None:
         if ans.title and not ans.abstained:
             print(f"【{ans.title}】")
         print(readable_text(ans.answer))
-    print("\n来源 (sources):")
+    if ans.sources:
+        print("\n来源 (sources):")
     for i, s in enumerate(ans.sources, 1):
         print(f"  {i}. [{s.score:.4f}] {s.source_title or s.source} › {s.title}  ({s.topic})")
 

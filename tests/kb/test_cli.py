@@ -33,6 +33,12 @@ def test_batch_mode_one_object_per_line_in_order(seed_index):
     assert lines[0]["topic"]["id"] == "privacy_security" and not lines[3]["abstained"]
 
 
+def test_a_question_without_content_prints_its_message_without_an_empty_topic(seed_index):
+    out = run(["ask", "？？？"], seed_index)
+    assert out.returncode == 0, out.stderr
+    assert "没有可检索的内容" in out.stdout and "主题 (topic)" not in out.stdout and "来源 (sources)" not in out.stdout
+
+
 def test_empty_question_exits_2_with_message(seed_index):
     out = run(["ask", "   ", "--json"], seed_index)
     assert out.returncode == 2 and json.loads(out.stdout)["error"]
