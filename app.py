@@ -180,7 +180,8 @@ def show_answer(kb: KnowledgeBase, ans: Answer, number: int) -> None:
     for warning in ans.warnings:
         st.warning(f"注意 (warning): {esc(warning)}")
     with st.container(border=True):
-        show_topic_badge(ans.topic)
+        if ans.status != "out_of_scope":  # nothing relevant: its nearest topics are offered below, not tagged on it
+            show_topic_badge(ans.topic)
         if ans.standalone_question and ans.standalone_question != ans.question:
             st.caption(f"理解为：{esc(ans.standalone_question)}")
         if ans.abstained:

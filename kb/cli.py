@@ -37,7 +37,8 @@ def print_answer(ans: Answer) -> None:
     t = ans.topic
     if t["id"]:  # a question without content has no topic
         flag = " [uncertain]" if t["uncertain"] else ""
-        print(f"主题 (topic): {t['name']} ({t['id']}) {t['confidence']:.0%}{flag}")
+        label = "最接近的主题 (nearest topic)" if ans.status == "out_of_scope" else "主题 (topic)"  # nothing relevant: not its topic
+        print(f"{label}: {t['name']} ({t['id']}) {t['confidence']:.0%}{flag}")
         print("投票 (votes): " + ", ".join(f"{k} {v:.0%}" for k, v in sorted(t["votes"].items(), key=lambda kv: -kv[1])))
         print()
     if ans.standalone_question and ans.standalone_question != ans.question:

@@ -61,6 +61,7 @@ def test_example_question_shows_answer_topic_badge_votes_and_sources(app: AppTes
 def test_off_topic_question_abstains_and_offers_nearest_topics(app: AppTest) -> None:
     at = ask(app, "麻婆豆腐怎么做")
     assert any("没有与这个问题相关" in i.value for i in at.info)
+    assert not any("badge" in t and "主题 (topic)" in t for t in texts(at)), "no field topic is tagged on it"
     nearest = [b for b in at.button if b.key and b.key.startswith("nearest_")]
     assert nearest and not any(t.startswith("**1.**") for t in texts(at))
     topic = nearest[0].key.removeprefix("nearest_")

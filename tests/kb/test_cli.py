@@ -39,6 +39,12 @@ def test_a_question_without_content_prints_its_message_without_an_empty_topic(se
     assert "没有可检索的内容" in out.stdout and "主题 (topic)" not in out.stdout and "来源 (sources)" not in out.stdout
 
 
+def test_an_off_domain_answer_names_its_nearest_topic_not_its_topic(seed_index):
+    out = run(["ask", "麻婆豆腐怎么做"], seed_index)
+    assert out.returncode == 0, out.stderr
+    assert "最接近的主题 (nearest topic)" in out.stdout and "\n主题 (topic)" not in "\n" + out.stdout
+
+
 def test_empty_question_exits_2_with_message(seed_index):
     out = run(["ask", "   ", "--json"], seed_index)
     assert out.returncode == 2 and json.loads(out.stdout)["error"]
