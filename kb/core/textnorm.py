@@ -119,14 +119,14 @@ def matching_text(text: str) -> str:
 _ROLE_LINE = re.compile(r"^[ \t]*:[A-Za-z][\w-]*:(?:`[^`\n]*`)?(?:[ \t]*:[A-Za-z][\w-]*:(?:`[^`\n]*`)?)*[ \t]*\n?", re.M)
 _CITATION = re.compile(r"(?::cite[pt]?:|\{cite[pt]?\})`([^`\n]*)`")
 _SPACED_ROLE = re.compile(r"(?<=(.))?[ \t]*" + _ROLE.pattern + r"[ \t]*(?=(.))?")
-_FENCED = re.compile(r"(^[ \t]*(?:```|~~~).*?^[ \t]*(?:```|~~~)[ \t]*$)", re.M | re.S)
+FENCED = re.compile(r"(^[ \t]*(?:```|~~~).*?^[ \t]*(?:```|~~~)[ \t]*$)", re.M | re.S)
 
 
 def readable_text(text: str) -> str:
     """Text as shown to a reader: the book toolchain's markup that a built book turns into numbers or layout is
     dropped (lines of roles only, like :label:`x` and :end_tab:, and inline cross-references), and a citation shows
     its key in brackets. Code blocks are shown as written; what is stored, matched and returned as JSON is unchanged."""
-    parts = _FENCED.split(text)
+    parts = FENCED.split(text)
     for i in range(0, len(parts), 2):
         prose = _ROLE_LINE.sub("", parts[i])
         prose = _CITATION.sub(lambda m: f"[{m.group(1)}]", prose)

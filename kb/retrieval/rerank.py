@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from kb.core.schema import Chunk
-from kb.core.textnorm import readable_text, tokenize
+from kb.core.textnorm import FENCED, readable_text, tokenize
 from kb.retrieval.lexical import LexicalIndex
 
 RANK_FEATURES = ("dense_rrf", "lexical_rrf", "coverage_words", "coverage_bigrams", "dense_top", "bm25", "parent",
@@ -31,7 +31,6 @@ _SUMMARY_TITLE = re.compile(r"^[*\s]*(?:總結|总结|小結|小结|結論|结�
 _ITEM = re.compile(r"^[ \t]*(?:\d+[.、)]|[-*•+])[ \t]+(.+)$", re.M)
 _ASKS = re.compile(r"[？?]")
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
-_FENCE = re.compile(r"^[ \t]*(?:```|~~~).*?^[ \t]*(?:```|~~~)[ \t]*$", re.M | re.S)
 _LINK_LINE = re.compile(r"^[ \t]*(?:!?\[[^\]\n]*\]\([^)\n]*\)[ \t]*)+$")  # a line that is only links (a forum link)
 LIST_ITEMS = 2  # items a passage needs to count as a list
 LIST_SHARE = 0.5  # share of its items that ask, and share of its text that is items
@@ -41,7 +40,7 @@ def is_question_list(text: str) -> bool:
     """The passage is mostly a list whose items mostly ask questions (exercises, an FAQ's table of contents)."""
     if not _ASKS.search(text) or len(_ITEM.findall(text)) < LIST_ITEMS:  # most passages: no need to read them closer
         return False
-    prose = _INLINE_CODE.sub("", readable_text(_FENCE.sub("", text)))
+    prose = _INLINE_CODE.sub("", readable_text(FENCED.sub("", text)))
     items = _ITEM.findall(prose)
     if len(items) < LIST_ITEMS:
         return False
