@@ -27,7 +27,7 @@ SCALE_FREE = ("agree", "coverage_top1", "coverage_top", "coverage_corpus", "miss
               "missing_word", "lookup_unstated", "english")
 MARGIN_FLOOR = 0.02  # share of answerable English training questions below the off-domain margin floor
 MAX_FALSE_ABSTENTION = 0.01  # the answered threshold keeps 99% of answerable training questions (docs/quality.md)
-ABSENT_CONCEPT_QUANTILE = 0.25  # naming a concept the corpus never names: answered only above this share of answerable ones
+ABSENT_CONCEPT_QUANTILE = 0.5  # naming a concept the corpus never names: answered only above this share of answerable ones
 
 
 def label(case: Case) -> str:
