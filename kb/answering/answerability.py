@@ -194,14 +194,14 @@ def content_words(question: str) -> tuple[tuple[str, str], ...]:
     return tuple(out.items())
 
 
-def salient_terms(question: str) -> dict[str, float]:
-    """The question's concept words (nouns and names; every content word when it has none) with their
-    general-language IDF: how informative each is. A Latin word jieba's table lacks counts as a typical rare word
+def salient_terms(question: str, every_word: bool = False) -> dict[str, float]:
+    """The question's concept words (nouns and names; every content word when it has none, or when every_word) with
+    their general-language IDF: how informative each is. A Latin word jieba's table lacks counts as a typical rare word
     when written as a name (GPTQ, vLLM, H100), for less when written as an ordinary word; a Chinese one jieba
     lacks counts for less too, as it is mostly a mis-split of colloquial text."""
     idf, median = general_idf()
     found = content_words(question)
-    nouns = [w for w, tag in found if tag.startswith(NOUN_TAGS)]
+    nouns = [] if every_word else [w for w, tag in found if tag.startswith(NOUN_TAGS)]
     names = written_as_names(question)
     return {t: idf.get(t, median if t in names else UNLISTED * median) for t in nouns or [w for w, _ in found]}
 
@@ -319,7 +319,7 @@ class Answerability:
                agree: bool, question_match: float) -> Decision:
         """The decision for a question, given its retrieval: ranked chunk positions, the best dense cosines in
         order, whether dense and BM25 put the same chunk first, and the best FAQ-question cosine."""
-        terms = salient_terms(question)
+        terms = salient_terms(question, every_word=True)  # a verb or a fixed phrase can be what the corpus lacks (拒答)
         if not terms:
             return no_content()
         if not positions:
