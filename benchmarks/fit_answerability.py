@@ -28,6 +28,7 @@ SCALE_FREE = ("agree", "coverage_top1", "coverage_top", "coverage_corpus", "miss
 MARGIN_FLOOR = 0.02  # share of answerable English training questions below the off-domain margin floor
 MAX_FALSE_ABSTENTION = 0.01  # the answered threshold keeps 99% of answerable training questions (docs/quality.md)
 ABSENT_CONCEPT_QUANTILE = 0.5  # naming a concept the corpus never names: answered only above this share of answerable ones
+MARGIN_FLOOR_QUANTILE = 0.25  # nearer everyday questions than the margin floor: answered only above this share of them
 
 
 def label(case: Case) -> str:
@@ -65,6 +66,7 @@ def fit(full: np.ndarray, labels: list[str], columns: list[int], c: float) -> di
     p = answered.predict_proba(z)[:, 1]
     threshold = float(np.quantile(p[y], MAX_FALSE_ABSTENTION))
     absent_threshold = float(np.quantile(p[y], ABSENT_CONCEPT_QUANTILE))
+    floor_threshold = float(np.quantile(p[y], MARGIN_FLOOR_QUANTILE))
     rest = np.array([lab != "answered" for lab in labels])
     related_y = np.array([lab == "related" for lab in labels])[rest]
     related = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(z[rest], related_y)
@@ -77,7 +79,8 @@ def fit(full: np.ndarray, labels: list[str], columns: list[int], c: float) -> di
     return {"features": [FEATURES[i] for i in columns], "mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
             "margin_floor": floor,
             "answered": {"coef": answered.coef_[0].round(4).tolist(), "intercept": round(float(answered.intercept_[0]), 4),
-                         "threshold": round(threshold, 4), "absent_concept_threshold": round(absent_threshold, 4)},
+                         "threshold": round(threshold, 4), "absent_concept_threshold": round(absent_threshold, 4),
+                         "margin_floor_threshold": round(floor_threshold, 4)},
             "related": {"coef": related.coef_[0].round(4).tolist(), "intercept": round(float(related.intercept_[0]), 4)}}
 
 
@@ -90,7 +93,7 @@ def score(model: dict, x: np.ndarray, labels: list[str], decided: np.ndarray) ->
     if model["margin_floor"] is not None:
         english = x[:, FEATURES.index("english")] > 0
         floor = np.where(english, model["margin_floor"]["en"], model["margin_floor"]["zh"])
-        answered &= (x[:, FEATURES.index("margin")] >= floor) | (p >= model["answered"]["absent_concept_threshold"])
+        answered &= (x[:, FEATURES.index("margin")] >= floor) | (p >= model["answered"]["margin_floor_threshold"])
     q = 1 / (1 + np.exp(-(z @ np.array(model["related"]["coef"]) + model["related"]["intercept"])))
     q[decided] = 1.0
     lab = np.array(labels)

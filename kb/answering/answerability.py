@@ -339,7 +339,8 @@ class Answerability:
         if absent and p < doubted:  # a named concept the corpus lacks: in the field, so related whatever the margin
             return self.related(absent, features, p)
         floors = self.tuned.get("margin_floor")  # closer to everyday questions than almost any answerable one
-        if floors is not None and features["margin"] < floors["en" if features["english"] else "zh"] and p < doubted:
+        floored = self.tuned["answered"].get("margin_floor_threshold", doubted)  # the bar below the margin floor
+        if floors is not None and features["margin"] < floors["en" if features["english"] else "zh"] and p < floored:
             return Decision("out_of_scope", "off_domain", MESSAGES["off_domain"], [], features, p)
         if p >= self.tuned["answered"]["threshold"]:
             return Decision("answered", None, "", [], features, p)
