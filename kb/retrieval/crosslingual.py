@@ -71,20 +71,23 @@ class Glossary:
 
     def __init__(self, vocab: Collection[str], path: Path = GLOSSARY) -> None:
         self._vocab = vocab
-        self._used: dict[str, bool] = {}  # name -> used(name); glossary names only (used() is not given user input)
+        self._used: dict[str, tuple[bool, bool]] = {}  # name -> used(name), used(name, chained); glossary names only
         self.english: dict[str, list[Sense]] = {}  # English name -> the concept's Chinese names in the corpus
         self._names: list[list[str]] = []  # concept -> every name the corpus uses (English and Chinese)
         self._chinese: list[tuple[str, int]] = []  # (Chinese name the corpus never uses, concept), longest first
         self._every: list[tuple[str, ...]] = []  # concept -> all of its names, English and folded Chinese
         self._named_zh: list[tuple[str, int]] = []  # (any folded Chinese name, concept), longest first
         self._named_en: dict[str, int] = {}  # any English name, words joined by one space -> concept
+        # English names of several words of the concepts the corpus writes no Chinese name of
+        self.unnamed: set[str] = set()
         lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
         for line in lines:
             if not line.strip() or line.startswith("#") or "\t" not in line:
                 continue
             english, chinese = (col.split("|") for col in line.split("\t", 1))
             concept = len(self._names)
-            zh_used = [w for w in chinese if self.used(w) and not _LATIN.search(w)]  # not transformer架构: 架构 alone
+            # what an English name translates to: a Chinese name the corpus writes out (not transformer架构: 架构 alone)
+            zh_used = [w for w in chinese if self.used(w, chained=True) and not _LATIN.search(w)]
             self._names.append([w for w in english + chinese if self.used(w)])
             self._chinese += [(fold(w), concept) for w in chinese if not self.used(w) and len(w) > 1]
             self._every.append(tuple(n for n in english + [fold(w) for w in chinese] if n.strip()))
@@ -95,6 +98,8 @@ class Glossary:
             for name in english:
                 if senses and name.strip():
                     self.english.setdefault(" ".join(name.replace("-", " ").split()), senses)
+                elif " " in name.replace("-", " ").strip():
+                    self.unnamed.add(" ".join(name.replace("-", " ").split()))
         self._chinese.sort(key=lambda item: -len(item[0]))
         self._named_zh.sort(key=lambda item: -len(item[0]))
 
@@ -122,13 +127,16 @@ class Glossary:
                     i += 1
         return [(name, self._every[concept]) for concept, name in found.items()]
 
-    def used(self, name: str) -> bool:
-        """Does the corpus use this name (all of its words are corpus tokens)? Each name is segmented once."""
+    def used(self, name: str, chained: bool = False) -> bool:
+        """Does the corpus use this name (all of its words are corpus tokens; chained: its character bigrams too, so
+        混合专家 is not 混合 + 专家)? Each name is segmented once."""
         known = self._used.get(name)
         if known is None:
-            words = [t for t in tokenize(name) if not t.startswith("#")]
-            known = self._used[name] = bool(words) and all(t in self._vocab for t in words)
-        return known
+            tokens = tokenize(name)
+            words = [t for t in tokens if not t.startswith("#")]
+            known = self._used[name] = (bool(words) and all(t in self._vocab for t in words),
+                                        all(t in self._vocab for t in tokens))
+        return known[0] and (not chained or known[1])
 
     def bridge(self, question: str) -> list[str]:
         """Corpus names of the concepts that the question names in words the corpus never uses."""
@@ -256,8 +264,10 @@ class EnglishExpander:
         return terms
 
     def _longest_match(self, run: list[str | None], i: int) -> tuple[list[Sense], int]:
-        """(senses, words used) of the longest dictionary phrase starting at run[i]; ([], 1) if there is none.
-        At each length the ML glossary is asked before CC-CEDICT."""
+        """(senses, words used) of the longest dictionary phrase starting at run[i]; ([], 1) if there is none, and
+        ([], n) for a glossary concept of n words that the corpus names in no Chinese (its words translated one by
+        one are false friends: scaling laws -> 规模 + 法律). At each length the ML glossary is asked before
+        CC-CEDICT."""
         senses, verbs = self._index()
         for n in range(min(MAX_PHRASE_WORDS, len(run) - i), 0, -1):
             words = run[i:i + n]
@@ -266,8 +276,8 @@ class EnglishExpander:
             head, last = " ".join(words[:-1]), words[-1]
             for form, _ in lemmas(last):
                 found = self.glossary.english.get(f"{head} {form}".strip())
-                if found:
-                    return found, n
+                if found or (n > 1 and f"{head} {form}" in self.glossary.unnamed):
+                    return found or [], n
             forms = [(form, as_verb, False) for form, as_verb in lemmas(last)]
             if last.endswith("ing"):  # learning: the verb 学习 (to learn) before the noun 学问 (learning)
                 forms = [(form, True, True) for form, as_verb, _ in forms if as_verb] + forms

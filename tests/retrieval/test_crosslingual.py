@@ -161,6 +161,16 @@ def test_glossary_translates_ml_terms_cc_cedict_lacks(expander, vocab):
     assert "分词" in expander.expand("What is tokenization?")
 
 
+def test_a_concept_the_corpus_never_names_is_not_translated_word_by_word(expander, vocab):
+    """The seed names no scaling law: 'scaling laws' is not 规模 + 法律 (law as in legal), which led an English
+    question to the section on LLMs in law."""
+    assert {"规模", "法律"} <= set(vocab)
+    tokens = set(expander.expand("What are scaling laws for language models?"))
+    assert not {"规模", "比例", "法律"} & tokens and {"语言", "模型"} <= tokens
+    written = EnglishExpander({t: 1 for t in tokenize("大模型的缩放定律描述损失如何随规模下降。")})
+    assert "缩放定律" in written.translations("What are scaling laws?")
+
+
 def test_bridge_reaches_the_name_the_corpus_uses(expander, vocab):
     assert "排行榜" not in vocab and "leaderboard" in vocab
     assert "leaderboard" in expander.glossary.bridge("哪里能看到开源模型的排行榜")
