@@ -324,8 +324,8 @@ class Answerability:
             return no_content()
         if not positions:
             return Decision("out_of_scope", "off_domain", MESSAGES["off_domain"])
-        features, missing = self.features(question, qvec, terms, positions, dense_head, agree, question_match)
         absent = [name for name in self.absent_concepts(question) if not self.discussed_in(name, positions[0])]
+        features, missing = self.features(question, qvec, terms, positions, dense_head, agree, question_match, absent)
         features["absent_concept"] = float(bool(absent))  # these two gate the model's threshold, so not among FEATURES
         features["asks_now"] = float(asks_now(question))
         if "answered" not in self.tuned:  # not fitted yet (benchmarks/fit_answerability.py): answer everything
@@ -417,8 +417,11 @@ class Answerability:
         return sorted(found)
 
     def features(self, question: str, qvec: np.ndarray, terms: dict[str, float], positions: Sequence[int],
-                 dense_head: Sequence[float], agree: bool, question_match: float) -> tuple[dict[str, float], list[str]]:
-        """The model's inputs, and the informative terms neither the top passages nor their synonyms contain."""
+                 dense_head: Sequence[float], agree: bool, question_match: float,
+                 absent: Sequence[str] = ()) -> tuple[dict[str, float], list[str]]:
+        """The model's inputs, and the informative terms neither the top passages nor their synonyms contain. The words
+        of a concept the corpus never names (absent) count as missing wherever they occur alone: 混合 and 专家 do not
+        cover 混合专家."""
         english = mostly_english(question)
         probes = self.chinese_probe_vectors if english else self.probe_vectors
         dense_top = float(dense_head[0]) if len(dense_head) else -1.0
@@ -428,7 +431,13 @@ class Answerability:
         top = set().union(*(self.chunk_tokens[p] for p in positions[:TOP_PASSAGES]))
         first = set(self.chunk_tokens[positions[0]])
         found_top, found_first, found_corpus = {}, {}, {}
+        rest = fold(question)
+        for name in absent:
+            rest = rest.replace(fold(name), " ")
         for term in terms:
+            if any(term in fold(name) for name in absent) and term not in rest:
+                found_top[term] = found_first[term] = found_corpus[term] = False
+                continue
             near = [term, *self.synonyms(term)] + ([term[:-1]] if term.isascii() and term.endswith("s") else [])
             found_top[term] = any(_contains(top, w) for w in near)
             found_first[term] = any(_contains(first, w) for w in near)

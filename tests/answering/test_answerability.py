@@ -178,6 +178,15 @@ def test_a_concept_is_covered_by_a_whole_name_not_by_one_of_its_words(kb):
     assert not _contains(frozenset(tokenize("a mixture of ideas")), "mixture of experts")
 
 
+def test_the_words_of_a_concept_the_corpus_never_names_do_not_cover_it(kb):
+    """混合, 专家 and 模型 are all seed words, but 混合专家模型 is not: a question about it is not covered."""
+    decision = kb.judge("什么是混合专家模型？", 10)[3]
+    assert decision.features["absent_concept"] == 1.0
+    assert decision.features["coverage_corpus"] == 0.0 and decision.status != "answered"
+    kept = kb.judge("混合专家模型和大模型的显存有什么关系？", 10)[3]  # 模型 outside the name still counts as a word
+    assert 0.0 < kept.features["coverage_corpus"] < 1.0
+
+
 def test_a_concept_the_top_passage_discusses_under_another_name_is_not_absent():
     """The corpus never says 假新闻, but its passage on 虚假信息 is the nearest to it: shown first, it is no gap."""
     texts = ["生成虚假信息和谣言的风险，可以用内容审核和来源追溯应对。", "学习率预热让训练更稳定。"]
