@@ -10,8 +10,9 @@ Features (one column each, in units of one first-place RRF vote; weights per emb
   title                   IDF-weighted share of the question's words in the chunk's headings
   hub                     how close the chunk sits to questions in general (ingest/hubness.py), scaled to 0..1
 Refit with python -m benchmarks.fit_rerank (docs/quality.md, Re-ranking).
-A passage that is a list of questions (a book's exercises, a table of contents of an FAQ) asks, it does not answer:
-it is never first while the head has a passage that is not one.
+A passage that is a list of questions (a book's exercises, a table of contents of an FAQ) asks, and one that is a
+list of references (a bibliography, further reading) cites; neither answers: such a passage is never first while the
+head has a passage that is neither.
 """
 from __future__ import annotations
 
@@ -30,6 +31,13 @@ _SUMMARY_TITLE = re.compile(r"^[*\s]*(?:總結|总结|小結|小结|結論|结�
 
 _ITEM = re.compile(r"^[ \t]*(?:\d+[.、)]|[-*•+])[ \t]+(.+)$", re.M)
 _ASKS = re.compile(r"[？?]")
+_REFERENCE = re.compile(r"^[ \t]*(?:\[\d+\]|\d+[.、)]|[-*•+])[ \t]+(.+)$", re.M)  # a list item or a numbered reference [3]
+# what a reference has and prose seldom does: a link, an arXiv or DOI identifier, or a year as a bibliography writes it
+_CITES = re.compile(r"https?://|\barxiv\b|\bdoi\b|\(\s*(?:19|20)\d\d[a-z]?\s*\)|(?<![\d.])(?:19|20)\d\d\.(?!\d)", re.I)
+_URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]+")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LETTER = re.compile(r"[A-Za-z]")
+CITATION_CJK = 0.3  # largest share of Chinese characters in an item that only cites (the rest explains in Chinese)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _LINK_LINE = re.compile(r"^[ \t]*(?:!?\[[^\]\n]*\]\([^)\n]*\)[ \t]*)+$")  # a line that is only links (a forum link)
 LIST_ITEMS = 2  # items a passage needs to count as a list
@@ -48,6 +56,24 @@ def is_question_list(text: str) -> bool:
     body = sum(len(line) for line in prose.splitlines()
                if line.strip() and not line.lstrip().startswith("#") and not _LINK_LINE.match(line))
     return asking >= LIST_SHARE * len(items) and sum(map(len, items)) >= LIST_SHARE * max(body, 1)
+
+
+def is_reference_list(text: str) -> bool:
+    """The passage is mostly a list whose items mostly cite (a bibliography, a further-reading list)."""
+    if not _CITES.search(text) or len(_REFERENCE.findall(text)) < LIST_ITEMS:
+        return False
+    prose = readable_text(FENCED.sub("", text))
+    items = _REFERENCE.findall(prose)
+    if len(items) < LIST_ITEMS:
+        return False
+    def cites(item: str) -> bool:
+        words = _URL.sub("", item)
+        cjk, latin = len(_CJK.findall(words)), len(_LETTER.findall(words))
+        return bool(_CITES.search(item)) and cjk <= CITATION_CJK * max(cjk + latin, 1)
+
+    citing = sum(map(cites, items))
+    size = [len(_URL.sub("", line)) for line in prose.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return citing >= LIST_SHARE * len(items) and sum(len(_URL.sub("", i)) for i in items) >= LIST_SHARE * max(sum(size), 1)
 
 
 def is_summary(chunk: Chunk) -> bool:
@@ -95,7 +121,7 @@ class Reranker:
         self._is_summary = np.array([is_summary(c) for c in chunks], dtype=bool)
         self._title_words = heading_words(chunks)
         self._hub = scaled([float(c.meta.get("hub", 0.0)) for c in chunks])
-        self._asks = np.array([is_question_list(c.text) for c in chunks], dtype=bool)
+        self._lists = np.array([is_question_list(c.text) or is_reference_list(c.text) for c in chunks], dtype=bool)
 
     def features(self, tokens: list[str], head: list[int], dense_rank: list[int], lex_rank: list[int],
                  lex: np.ndarray, weights: tuple[float, float]) -> np.ndarray:
@@ -130,8 +156,8 @@ class Reranker:
         for p, value in zip(head, features @ self.weights / (self.rrf_k + 1)):
             scores[p] = float(value)
         head = sorted(head, key=lambda p: -scores[p])
-        answering = next((p for p in head if not self._asks[p]), None)
-        if self._asks[head[0]] and answering is not None:  # the first passage is the answer: not one that asks
+        answering = next((p for p in head if not self._lists[p]), None)
+        if self._lists[head[0]] and answering is not None:  # the first passage is the answer: not one that asks or cites
             scores[answering] = scores[head[0]] + 1e-6
             head.remove(answering)
             head.insert(0, answering)

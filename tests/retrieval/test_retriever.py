@@ -6,7 +6,7 @@ from kb.core.schema import Chunk
 from kb.core.textnorm import tokenize
 from kb.retrieval.fusion import collapse_twins, defer_covered, parents_of, rrf_fuse
 from kb.retrieval.lexical import LexicalIndex
-from kb.retrieval.rerank import RANK_FEATURES, Reranker, heading_words, is_question_list, is_summary
+from kb.retrieval.rerank import RANK_FEATURES, Reranker, heading_words, is_question_list, is_reference_list, is_summary
 from kb.retrieval.retriever import best_positions
 
 
@@ -270,7 +270,35 @@ def test_a_list_of_questions_is_told_from_passages_that_answer():
     assert not is_question_list("1. 为什么？")  # one item is not a list
 
 
-def test_a_list_of_questions_is_never_the_first_passage():
+BIBLIOGRAPHY = """**参考文献**
+
+[1] Ashish Vaswani, Noam Shazeer, Niki Parmar. (2017). *Attention Is All You Need.* arXiv preprint arXiv:1706.03762.
+
+[2] Jacob Devlin, Ming-Wei Chang, Kenton Lee. (2019). *BERT: Pre-training of Deep Bidirectional Transformers.*
+"""
+
+FURTHER_READING = """## 延伸阅读
+
+- [Language Models are Few-Shot Learners](https://arxiv.org/pdf/2005.14165.pdf). *Tom B. Brown et al.* NeurIPS 2020.
+- [Scaling Laws for Neural Language Models](https://arxiv.org/pdf/2001.08361.pdf). *Jared Kaplan et al.* 2020.
+"""
+
+
+def test_a_list_of_references_is_told_from_passages_that_answer():
+    assert is_reference_list(BIBLIOGRAPHY) and is_reference_list(FURTHER_READING)
+    methods = ("轻量级微调有许多变体：\n\n1. **提示调整（[Prompt Tuning](https://arxiv.org/pdf/2104.08691.pdf)）**：通过微调"
+               "模型的输入提示来优化模型的表现。\n2. **前缀调整（[Prefix Tuning](https://arxiv.org/pdf/2101.00190.pdf)）**："
+               "在输入前添加可训练的前缀来调整模型的行为。")
+    assert not is_reference_list(methods)  # each item cites, but explains in Chinese
+    products = ("对于影响真实用户的生产系统，由于大多数这些系统是封闭的，很难确定确切的情况，也很难知道模型的规模、训练数据和具体的"
+                "使用方式，以下是一些正在实际生产中使用的知名大型语言模型的不完全列表：\n- [Google Search](https://blog.google/)\n"
+                "- [AI21 Labs’ writing assistance](https://www.ai21.com/)")
+    assert not is_reference_list(products)  # a few links under prose that is most of the passage
+    assert not is_reference_list("1. 收集数据。\n2. 训练模型。\n3. 评估效果。")  # a list that cites nothing
+    assert not is_reference_list("[1] Ashish Vaswani et al. (2017). Attention Is All You Need.")  # one item is not a list
+
+
+def test_a_list_of_questions_or_references_is_never_the_first_passage():
     def chunk(name: str, text: str, *path: str) -> Chunk:
         return Chunk(id=name, text=text, title_path=path, source="book.md", span=(0, 1))
 
@@ -284,3 +312,7 @@ def test_a_list_of_questions_is_never_the_first_passage():
     assert order == [1, 0, 2] and scores[1] > scores[0] > scores[2]
     only_asking = Reranker(chunks[:1], LexicalIndex(tokens[:1]), weights, depth=3, rrf_k=60)
     assert only_asking.rerank(["暂退法"], [0], {0: 1.0}, [0], [0], np.array([1.0]), (1.0, 1.0))[0] == [0]
+    cited = [chunk("refs", BIBLIOGRAPHY, "注意力", "参考文献"), chunk("body", "注意力按查询与键的相似度给值加权。", "注意力")]
+    cited_tokens = [tokenize(c.text) for c in cited]
+    citing = Reranker(cited, LexicalIndex(cited_tokens), weights, depth=2, rrf_k=60)
+    assert citing.rerank(["注意力"], [0, 1], {0: 2.0, 1: 1.0}, [0, 1], [0, 1], np.array([2.0, 1.0]), (1.0, 1.0))[0] == [1, 0]
