@@ -58,22 +58,25 @@ def is_question_list(text: str) -> bool:
     return asking >= LIST_SHARE * len(items) and sum(map(len, items)) >= LIST_SHARE * max(body, 1)
 
 
+def _cites(item: str) -> bool:
+    """The list item is a reference: it cites, and says little in Chinese beside its link."""
+    words = _URL.sub("", item)
+    cjk, latin = len(_CJK.findall(words)), len(_LETTER.findall(words))
+    return bool(_CITES.search(item)) and cjk <= CITATION_CJK * max(cjk + latin, 1)
+
+
 def is_reference_list(text: str) -> bool:
-    """The passage is mostly a list whose items mostly cite (a bibliography, a further-reading list)."""
+    """The passage is mostly a list whose items mostly cite (a bibliography, a further-reading list); sizes leave
+    URLs out, which would make a few links look like most of a passage."""
     if not _CITES.search(text) or len(_REFERENCE.findall(text)) < LIST_ITEMS:
         return False
     prose = readable_text(FENCED.sub("", text))
     items = _REFERENCE.findall(prose)
     if len(items) < LIST_ITEMS:
         return False
-    def cites(item: str) -> bool:
-        words = _URL.sub("", item)
-        cjk, latin = len(_CJK.findall(words)), len(_LETTER.findall(words))
-        return bool(_CITES.search(item)) and cjk <= CITATION_CJK * max(cjk + latin, 1)
-
-    citing = sum(map(cites, items))
-    size = [len(_URL.sub("", line)) for line in prose.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    return citing >= LIST_SHARE * len(items) and sum(len(_URL.sub("", i)) for i in items) >= LIST_SHARE * max(sum(size), 1)
+    body = sum(len(_URL.sub("", line)) for line in prose.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+    listed = sum(len(_URL.sub("", item)) for item in items)
+    return sum(map(_cites, items)) >= LIST_SHARE * len(items) and listed >= LIST_SHARE * max(body, 1)
 
 
 def is_summary(chunk: Chunk) -> bool:
