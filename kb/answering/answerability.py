@@ -431,11 +431,12 @@ class Answerability:
         top = set().union(*(self.chunk_tokens[p] for p in positions[:TOP_PASSAGES]))
         first = set(self.chunk_tokens[positions[0]])
         found_top, found_first, found_corpus = {}, {}, {}
+        unnamed = [fold(name) for name in absent]
         rest = fold(question)
-        for name in absent:
-            rest = rest.replace(fold(name), " ")
+        for name in unnamed:
+            rest = rest.replace(name, " ")
         for term in terms:
-            if any(term in fold(name) for name in absent) and term not in rest:
+            if any(term in name for name in unnamed) and term not in rest:
                 found_top[term] = found_first[term] = found_corpus[term] = False
                 continue
             near = [term, *self.synonyms(term)] + ([term[:-1]] if term.isascii() and term.endswith("s") else [])
